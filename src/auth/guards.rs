@@ -1,0 +1,36 @@
+//! `RoleGuard`: who may call a field (CONTRACT.md section 4). No signed-in user is `UNAUTHENTICATED`; a
+//! user whose role is not listed is `FORBIDDEN`.
+
+use async_graphql::{Context, Guard};
+
+use crate::error::AppError;
+use crate::graphql::ContextExt as _;
+use crate::users::Role;
+
+pub struct RoleGuard {
+    roles: &'static [Role],
+}
+
+impl RoleGuard {
+    /// Any signed-in user.
+    pub const fn signed_in() -> Self {
+        Self {
+            roles: &[Role::Owner, Role::Staff, Role::Customer],
+        }
+    }
+
+    pub const fn only(roles: &'static [Role]) -> Self {
+        Self { roles }
+    }
+}
+
+impl Guard for RoleGuard {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let identity = ctx.request().identity()?;
+        if self.roles.contains(&identity.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("your role may not do this").into())
+        }
+    }
+}

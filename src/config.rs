@@ -1,0 +1,371 @@
+//! Typed settings, read once from the environment. Secrets are never logged: `Config`'s `Debug` hides them.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+/// The SQLite file used when `DATABASE_URL` is not set.
+pub const DEFAULT_SQLITE_FILE: &str = "multistore.db";
+/// HS256 wants a key at least as long as its output.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `postgres://` or `postgresql://` URL, passed to the driver as is.
+    Postgres(String),
+    /// Path of the SQLite file (`sqlite://path`, `sqlite:path` or a bare path).
+    Sqlite(PathBuf),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Self::Postgres(url.to_owned());
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        Self::Sqlite(PathBuf::from(path))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "postgres",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    /// Shows the backend and where it is, never a password inside the URL.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Postgres(url) => {
+                let host = url.rsplit('@').next().unwrap_or("?");
+                let host = host.split("://").last().unwrap_or(host);
+                write!(f, "postgres://…@{host}")
+            }
+            Self::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+        }
+    }
+}
+
+/// Where the JWT signing secret came from; only said in the log, never the value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretSource {
+    Environment,
+    File(PathBuf),
+    Generated(PathBuf),
+    /// Given directly by code (tests).
+    Explicit,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub bind: SocketAddr,
+    pub jwt_secret: Vec<u8>,
+    pub jwt_secret_source: SecretSource,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub graphiql: bool,
+    pub bcrypt_cost: u32,
+    /// Connections per pool; `None` picks a size from the backend and the cores.
+    pub db_pool_size: Option<usize>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &self.database_url)
+            .field("bind", &self.bind)
+            .field("jwt_secret", &"<hidden>")
+            .field("jwt_secret_source", &self.jwt_secret_source)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("graphiql", &self.graphiql)
+            .field("bcrypt_cost", &self.bcrypt_cost)
+            .field("db_pool_size", &self.db_pool_size)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Settings with defaults for everything but the database and the secret; for tests and tools.
+    pub fn new(database_url: DatabaseUrl, jwt_secret: Vec<u8>) -> anyhow::Result<Self> {
+        check_secret(&jwt_secret)?;
+        Ok(Self {
+            database_url,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            jwt_secret,
+            jwt_secret_source: SecretSource::Explicit,
+            jwt_issuer: "multistore".into(),
+            jwt_audience: "multistore-api".into(),
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(7 * 24 * 3600),
+            graphiql: true,
+            bcrypt_cost: bcrypt::DEFAULT_COST,
+            db_pool_size: None,
+        })
+    }
+
+    /// Reads the environment (see README "Configuration").
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so that tests can feed their own environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let var = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let database_url = DatabaseUrl::parse(
+            var("DATABASE_URL")
+                .as_deref()
+                .unwrap_or(DEFAULT_SQLITE_FILE),
+        );
+        let (jwt_secret, jwt_secret_source) = match lookup("MULTISTORE_JWT_SECRET") {
+            Some(secret) if !secret.is_empty() => (secret.into_bytes(), SecretSource::Environment),
+            _ => load_or_generate_secret(&secret_file_for(&database_url))?,
+        };
+        let mut config = Self::new(database_url, jwt_secret)?;
+        config.jwt_secret_source = jwt_secret_source;
+
+        if let Some(bind) = var("MULTISTORE_BIND") {
+            config.bind = bind.parse().with_context(|| {
+                format!("MULTISTORE_BIND={bind:?} is not an address like 127.0.0.1:8000")
+            })?;
+        }
+        if let Some(v) = var("MULTISTORE_ACCESS_TOKEN_TTL_SECS") {
+            config.access_token_ttl = parse_duration_secs("MULTISTORE_ACCESS_TOKEN_TTL_SECS", &v)?;
+        }
+        if let Some(v) = var("MULTISTORE_REFRESH_TOKEN_TTL_SECS") {
+            config.refresh_token_ttl =
+                parse_duration_secs("MULTISTORE_REFRESH_TOKEN_TTL_SECS", &v)?;
+        }
+        if let Some(v) = var("MULTISTORE_GRAPHIQL") {
+            config.graphiql = parse_bool("MULTISTORE_GRAPHIQL", &v)?;
+        }
+        if let Some(v) = var("MULTISTORE_BCRYPT_COST") {
+            let cost: u32 = v
+                .parse()
+                .context("MULTISTORE_BCRYPT_COST must be a number")?;
+            if !(4..=31).contains(&cost) {
+                bail!("MULTISTORE_BCRYPT_COST must be between 4 and 31, got {cost}");
+            }
+            config.bcrypt_cost = cost;
+        }
+        if let Some(v) = var("MULTISTORE_DB_POOL_SIZE") {
+            let size: usize = v
+                .parse()
+                .context("MULTISTORE_DB_POOL_SIZE must be a number")?;
+            if size == 0 {
+                bail!("MULTISTORE_DB_POOL_SIZE must be at least 1");
+            }
+            config.db_pool_size = Some(size);
+        }
+        Ok(config)
+    }
+}
+
+fn check_secret(secret: &[u8]) -> anyhow::Result<()> {
+    if secret.len() < MIN_JWT_SECRET_BYTES {
+        bail!(
+            "MULTISTORE_JWT_SECRET is {} bytes; at least {MIN_JWT_SECRET_BYTES} are required",
+            secret.len()
+        );
+    }
+    Ok(())
+}
+
+/// The file that keeps a generated secret: beside the SQLite file, or in the working directory for PostgreSQL.
+pub fn secret_file_for(url: &DatabaseUrl) -> PathBuf {
+    match url {
+        DatabaseUrl::Sqlite(path) => {
+            let mut name = path.file_name().unwrap_or_default().to_os_string();
+            name.push(".jwt-secret");
+            path.with_file_name(name)
+        }
+        DatabaseUrl::Postgres(_) => PathBuf::from("multistore.jwt-secret"),
+    }
+}
+
+/// Reads the secret kept in `path`, or makes a random one and keeps it there (mode 0600), so that tokens
+/// survive a restart. Either way the operator is warned to configure one.
+fn load_or_generate_secret(path: &Path) -> anyhow::Result<(Vec<u8>, SecretSource)> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let secret = existing.trim().as_bytes().to_vec();
+        check_secret(&secret).with_context(|| format!("the secret kept in {}", path.display()))?;
+        tracing::warn!(
+            file = %path.display(),
+            "MULTISTORE_JWT_SECRET is not set; using the secret kept in the file"
+        );
+        return Ok((secret, SecretSource::File(path.to_owned())));
+    }
+    let secret = crate::auth::random_token(48);
+    write_private_file(path, &secret)
+        .with_context(|| format!("cannot keep the generated JWT secret in {}", path.display()))?;
+    tracing::warn!(
+        file = %path.display(),
+        "MULTISTORE_JWT_SECRET is not set; generated a random secret and kept it in the file \
+         (set MULTISTORE_JWT_SECRET when running several instances)"
+    );
+    Ok((
+        secret.into_bytes(),
+        SecretSource::Generated(path.to_owned()),
+    ))
+}
+
+fn write_private_file(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(content.as_bytes())?;
+    file.write_all(b"\n")
+}
+
+fn parse_duration_secs(name: &str, value: &str) -> anyhow::Result<Duration> {
+    let secs: u64 = value
+        .parse()
+        .with_context(|| format!("{name} must be a whole number of seconds, got {value:?}"))?;
+    if secs == 0 {
+        bail!("{name} must be at least 1 second");
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+fn parse_bool(name: &str, value: &str) -> anyhow::Result<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => bail!("{name} must be true or false, got {value:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config_from(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn database_urls_pick_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db"),
+            DatabaseUrl::Postgres("postgres://u@h/db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://a.db"),
+            DatabaseUrl::Sqlite("a.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:a.db"),
+            DatabaseUrl::Sqlite("a.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("x/a.db"),
+            DatabaseUrl::Sqlite("x/a.db".into())
+        );
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let config = config_from(&[
+            ("DATABASE_URL", "postgres://app:hunter2hunter2@db:5432/shop"),
+            ("MULTISTORE_JWT_SECRET", SECRET),
+        ])
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains(SECRET), "{shown}");
+        assert!(shown.contains("db:5432/shop"), "{shown}");
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        let err = config_from(&[("MULTISTORE_JWT_SECRET", "too-short")]).unwrap_err();
+        assert!(err.to_string().contains("at least 32"), "{err}");
+    }
+
+    #[test]
+    fn settings_are_read_and_checked() {
+        let config = config_from(&[
+            ("MULTISTORE_JWT_SECRET", SECRET),
+            ("MULTISTORE_BIND", "0.0.0.0:9000"),
+            ("MULTISTORE_ACCESS_TOKEN_TTL_SECS", "60"),
+            ("MULTISTORE_GRAPHIQL", "false"),
+            ("MULTISTORE_BCRYPT_COST", "4"),
+        ])
+        .unwrap();
+        assert_eq!(config.bind.port(), 9000);
+        assert_eq!(config.access_token_ttl, Duration::from_secs(60));
+        assert!(!config.graphiql);
+        assert_eq!(config.bcrypt_cost, 4);
+        assert_eq!(
+            config.database_url,
+            DatabaseUrl::Sqlite(DEFAULT_SQLITE_FILE.into())
+        );
+
+        assert!(
+            config_from(&[
+                ("MULTISTORE_JWT_SECRET", SECRET),
+                ("MULTISTORE_BIND", "nope")
+            ])
+            .is_err()
+        );
+        assert!(
+            config_from(&[
+                ("MULTISTORE_JWT_SECRET", SECRET),
+                ("MULTISTORE_GRAPHIQL", "maybe")
+            ])
+            .is_err()
+        );
+        assert!(
+            config_from(&[
+                ("MULTISTORE_JWT_SECRET", SECRET),
+                ("MULTISTORE_BCRYPT_COST", "3")
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn a_generated_secret_is_kept_beside_the_database_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("shop.db");
+        let url = db.to_str().unwrap().to_owned();
+        let first = config_from(&[("DATABASE_URL", &url)]).unwrap();
+        assert_eq!(
+            first.jwt_secret_source,
+            SecretSource::Generated(dir.path().join("shop.db.jwt-secret"))
+        );
+        assert!(first.jwt_secret.len() >= MIN_JWT_SECRET_BYTES);
+        let second = config_from(&[("DATABASE_URL", &url)]).unwrap();
+        assert_eq!(second.jwt_secret, first.jwt_secret);
+        assert!(matches!(second.jwt_secret_source, SecretSource::File(_)));
+    }
+}

@@ -1,0 +1,205 @@
+//! The data layer: one set of queries served to PostgreSQL and to SQLite.
+//!
+//! `Db` holds a deadpool pool of either backend. A store function takes `&mut Conn` (a borrowed
+//! connection of either kind) and writes its query once inside `with_conn!`, which expands it for each
+//! connection type, so every query is type-checked against both backends. Callers own transactions:
+//! `transaction!` runs a block atomically and hands it a `Conn` again.
+
+mod migrate;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::{Connection as _, SqliteConnection};
+use diesel_async::AsyncPgConnection;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use futures_util::FutureExt;
+
+use crate::config::{Config, DatabaseUrl};
+
+pub use diesel_async::pooled_connection::deadpool::PoolError;
+pub use migrate::run_migrations;
+
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+/// How long a request waits for a pooled connection, or for a new one, before it fails.
+const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+/// SQLite waits this long for another connection's write lock before answering SQLITE_BUSY.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// A pool of connections to the configured database.
+#[derive(Clone)]
+pub enum Db {
+    Pg(Pool<AsyncPgConnection>),
+    Sqlite(Pool<SqliteConn>),
+}
+
+/// A connection taken from the pool; returned to it when dropped.
+pub enum PooledConn {
+    Pg(Object<AsyncPgConnection>),
+    Sqlite(Object<SqliteConn>),
+}
+
+/// A borrowed connection of either backend: what store functions take.
+pub enum Conn<'a> {
+    Pg(&'a mut AsyncPgConnection),
+    Sqlite(&'a mut SqliteConn),
+}
+
+impl PooledConn {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Self::Pg(c) => Conn::Pg(c),
+            Self::Sqlite(c) => Conn::Sqlite(c),
+        }
+    }
+}
+
+/// Expands `$body` once per backend with `$c` bound to that backend's connection (`&mut`).
+#[macro_export]
+macro_rules! with_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Pg($c) => $body,
+            $crate::db::Conn::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Runs `$body` in one transaction and evaluates to its `AppResult`; an `Err` rolls everything back.
+/// `$c` is a `&mut Conn` inside. On SQLite the transaction starts with `BEGIN IMMEDIATE`, taking the write
+/// lock up front: a deferred transaction that reads and then writes can fail with SQLITE_BUSY half-way
+/// when another connection wrote in between, which the busy timeout does not cover.
+#[macro_export]
+macro_rules! transaction {
+    ($conn:expr, |$c:ident| $body:expr) => {{
+        use diesel_async::AsyncConnection as _;
+        match $conn {
+            $crate::db::Conn::Pg(pg) => {
+                pg.transaction(async |pg| -> $crate::error::AppResult<_> {
+                    let $c = &mut $crate::db::Conn::Pg(pg);
+                    $body
+                })
+                .await
+            }
+            $crate::db::Conn::Sqlite(lite) => {
+                lite.immediate_transaction(async |lite| -> $crate::error::AppResult<_> {
+                    let $c = &mut $crate::db::Conn::Sqlite(lite);
+                    $body
+                })
+                .await
+            }
+        }
+    }};
+}
+
+impl Db {
+    /// Builds the pool (connections are opened lazily) for the configured database.
+    pub fn connect(config: &Config) -> anyhow::Result<Self> {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        match &config.database_url {
+            DatabaseUrl::Postgres(url) => {
+                let mut manager_config = ManagerConfig::default();
+                // A connection that broke is noticed on its next query and dropped by the pool then; a
+                // `SELECT 1` before every checkout would cost a round trip on every request.
+                manager_config.recycling_method = RecyclingMethod::Fast;
+                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+                    url,
+                    manager_config,
+                );
+                let size = config.db_pool_size.unwrap_or(cores * 8);
+                Ok(Self::Pg(build_pool(manager, size)?))
+            }
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let mut manager_config = ManagerConfig::default();
+                manager_config.recycling_method = RecyclingMethod::Fast;
+                manager_config.custom_setup = Box::new(|url| open_sqlite(url.to_owned()).boxed());
+                let url = path.to_string_lossy().into_owned();
+                let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(
+                    url,
+                    manager_config,
+                );
+                // SQLite takes one writer at a time; a few connections let reads run beside it.
+                let size = config.db_pool_size.unwrap_or(cores * 2);
+                Ok(Self::Sqlite(build_pool(manager, size)?))
+            }
+        }
+    }
+
+    pub async fn get(&self) -> Result<PooledConn, PoolError> {
+        Ok(match self {
+            Self::Pg(pool) => PooledConn::Pg(pool.get().await?),
+            Self::Sqlite(pool) => PooledConn::Sqlite(pool.get().await?),
+        })
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Pg(_) => "postgres",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// Whether the database answers a query now; used by `/readyz`.
+    pub async fn ping(&self) -> bool {
+        use diesel_async::SimpleAsyncConnection as _;
+        let check = async {
+            let mut pooled = self.get().await.ok()?;
+            with_conn!(pooled.conn(), |c| c.batch_execute("SELECT 1").await.ok())
+        };
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), check).await,
+            Ok(Some(()))
+        )
+    }
+}
+
+fn build_pool<C>(manager: AsyncDieselConnectionManager<C>, size: usize) -> anyhow::Result<Pool<C>>
+where
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
+{
+    Ok(Pool::builder(manager)
+        .max_size(size)
+        .runtime(deadpool::Runtime::Tokio1)
+        .wait_timeout(Some(POOL_TIMEOUT))
+        .create_timeout(Some(POOL_TIMEOUT))
+        .recycle_timeout(Some(POOL_TIMEOUT))
+        .build()?)
+}
+
+/// Opens an SQLite file with the settings every connection needs: foreign keys enforced (off by default
+/// in SQLite), WAL so readers never block the writer, and a busy timeout instead of immediate SQLITE_BUSY.
+async fn open_sqlite(path: String) -> diesel::ConnectionResult<SqliteConn> {
+    tokio::task::spawn_blocking(move || {
+        use diesel::connection::SimpleConnection as _;
+        let mut conn = SqliteConnection::establish(&path)?;
+        conn.batch_execute(&format!(
+            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+        ))
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+        Ok(SyncConnectionWrapper::new(conn))
+    })
+    .await
+    .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?
+}
+
+/// The id of a vendor, as every store function takes it: the tenant whose rows it may touch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TenantId(pub i64);
+
+/// The current time as stored: UTC, truncated to microseconds (PostgreSQL's precision), so that a value
+/// reads back the same on both backends.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{DurationRound as _, TimeDelta};
+    let now = chrono::Utc::now().naive_utc();
+    now.duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(now)
+}

@@ -1,0 +1,108 @@
+//! Table definitions shared by both backends. Only column types that behave alike on PostgreSQL and
+//! SQLite are used: `BigInt` ids and money, `Integer`, `Text`, `Bool`, `Timestamp` (UTC, microseconds).
+
+diesel::table! {
+    vendors (id) {
+        id -> BigInt,
+        store_name -> Text,
+        domain -> Text,
+        contact_email -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        vendor_id -> BigInt,
+        username -> Text,
+        email -> Text,
+        password_hash -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        role -> Text,
+        is_active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    products (id) {
+        id -> BigInt,
+        vendor_id -> BigInt,
+        name -> Text,
+        description -> Text,
+        price_cents -> BigInt,
+        stock -> Integer,
+        deleted_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> BigInt,
+        vendor_id -> BigInt,
+        customer_id -> BigInt,
+        assigned_staff_id -> Nullable<BigInt>,
+        status -> Text,
+        address -> Text,
+        total_cents -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_items (id) {
+        id -> BigInt,
+        vendor_id -> BigInt,
+        order_id -> BigInt,
+        product_id -> BigInt,
+        product_name -> Text,
+        unit_price_cents -> BigInt,
+        quantity -> Integer,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> BigInt,
+        vendor_id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        family_id -> Text,
+        expires_at -> Timestamp,
+        rotated_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (vendor_id, customer_id, key) {
+        vendor_id -> BigInt,
+        customer_id -> BigInt,
+        key -> Text,
+        request_hash -> Text,
+        order_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> vendors (vendor_id));
+diesel::joinable!(products -> vendors (vendor_id));
+diesel::joinable!(orders -> vendors (vendor_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    vendors,
+    users,
+    products,
+    orders,
+    order_items,
+    refresh_tokens,
+    idempotency_keys,
+);

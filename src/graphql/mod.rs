@@ -1,0 +1,53 @@
+//! The GraphQL schema: the domains' query and mutation roots merged into one, with its limits.
+
+pub mod scalars;
+
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+
+use crate::http::context::RequestContext;
+use crate::state::AppState;
+
+/// Deepest selection a query may have (CONTRACT.md section 7).
+pub const MAX_DEPTH: usize = 12;
+
+#[derive(MergedObject, Default)]
+pub struct Query(
+    crate::users::graphql::UsersQuery,
+    crate::vendors::graphql::VendorsQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(crate::auth::graphql::AuthMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// The schema serving requests with `state` in its data.
+pub fn build_schema(state: AppState) -> AppSchema {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .data(state)
+        .finish()
+}
+
+/// The schema in SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+/// Typed access to what every resolver needs from the context.
+pub trait ContextExt {
+    fn state(&self) -> &AppState;
+    fn request(&self) -> &RequestContext;
+}
+
+impl ContextExt for Context<'_> {
+    fn state(&self) -> &AppState {
+        self.data_unchecked::<AppState>()
+    }
+
+    fn request(&self) -> &RequestContext {
+        self.data_unchecked::<RequestContext>()
+    }
+}

@@ -1,0 +1,117 @@
+//! `POST /graphql` and GraphiQL on `GET /graphql`.
+//!
+//! The body is read with its limit, parsed (one operation or a batch of at most ten), the request context
+//! is settled, and only then does GraphQL run. It runs in a task of its own, so a client that hangs up
+//! cannot cancel a mutation half-way through its transaction, and a panic becomes a 500, not a lost
+//! connection.
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{BatchRequest, BatchResponse};
+use axum::body::{Body, to_bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use tracing::Instrument as _;
+
+use crate::error::{AppError, Code};
+use crate::http::{HttpState, context};
+
+/// Larger bodies are answered 413 (CONTRACT.md section 1).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Operations in one batched request; more are answered 400.
+pub const MAX_BATCH: usize = 10;
+
+pub async fn execute(State(state): State<HttpState>, headers: HeaderMap, body: Body) -> Response {
+    let bytes = match to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                AppError::bad_input("body", "the request body is larger than 256 KiB"),
+            );
+        }
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(batch) => batch,
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                AppError::bad_input(
+                    "body",
+                    "the body must be JSON: {\"query\", \"variables\", \"operationName\"} or a list of those",
+                ),
+            );
+        }
+    };
+    if let BatchRequest::Batch(operations) = &batch
+        && !(1..=MAX_BATCH).contains(&operations.len())
+    {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            AppError::bad_input("body", format!("a batch holds 1 to {MAX_BATCH} operations")),
+        );
+    }
+    let request_context = match context::resolve(&state.app, &headers).await {
+        Ok(request_context) => request_context,
+        Err(err) => {
+            let status = StatusCode::from_u16(err.code().http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return error_response(status, err);
+        }
+    };
+    let schema = state.schema.clone();
+    let batch = batch.data(request_context);
+    let run = tokio::spawn(async move { schema.execute_batch(batch).await }.in_current_span());
+    match run.await {
+        Ok(mut response) => {
+            for_each_response(&mut response, with_codes);
+            (StatusCode::OK, axum::Json(response)).into_response()
+        }
+        Err(join_error) => error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::internal(join_error),
+        ),
+    }
+}
+
+pub async fn graphiql(State(state): State<HttpState>) -> Response {
+    if !state.app.config.graphiql {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("multistore")
+            .finish(),
+    )
+    .into_response()
+}
+
+/// An error answered outside GraphQL, with the GraphQL-shaped body of the contract.
+fn error_response(status: StatusCode, err: AppError) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        err.to_response_body().to_string(),
+    )
+        .into_response()
+}
+
+fn for_each_response(response: &mut BatchResponse, f: impl Fn(&mut async_graphql::Response)) {
+    match response {
+        BatchResponse::Single(one) => f(one),
+        BatchResponse::Batch(many) => many.iter_mut().for_each(f),
+    }
+}
+
+/// Gives every error a contract code. Errors of our resolvers have one; the others come from parsing and
+/// validating the document or its variables (syntax, unknown fields, wrong types, depth), which are the
+/// client's input.
+fn with_codes(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", Code::BadUserInput.as_str());
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! What every request shares: the database, the settings, the token keys and the password hasher.
+
+use std::sync::Arc;
+
+use crate::auth::{Passwords, TokenKeys};
+use crate::config::Config;
+use crate::db::Db;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub tokens: Arc<TokenKeys>,
+    pub passwords: Passwords,
+}
+
+impl AppState {
+    pub fn new(config: Config, db: Db) -> Self {
+        Self {
+            tokens: Arc::new(TokenKeys::new(&config)),
+            passwords: Passwords::new(config.bcrypt_cost),
+            config: Arc::new(config),
+            db,
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! Queries on users. Every function takes the tenant and filters by it: no lookup by id alone exists.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::db::schema::users;
+use crate::db::{Conn, TenantId};
+use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::users::model::{NewUser, UserRow};
+use crate::with_conn;
+
+/// Inserts a user; a username taken in this store (in any case) is a `CONFLICT` on `username`.
+pub async fn insert(conn: &mut Conn<'_>, new: &NewUser<'_>) -> AppResult<UserRow> {
+    with_conn!(conn, |c| {
+        diesel::insert_into(users::table)
+            .values(new)
+            .returning(UserRow::as_returning())
+            .get_result(c)
+            .await
+    })
+    .map_err(|err| {
+        if is_unique_violation(&err) {
+            AppError::conflict("username", "this username is already taken in this store")
+        } else {
+            err.into()
+        }
+    })
+}
+
+pub async fn find(conn: &mut Conn<'_>, tenant: TenantId, id: i64) -> AppResult<Option<UserRow>> {
+    let query = users::table
+        .filter(users::vendor_id.eq(tenant.0))
+        .filter(users::id.eq(id));
+    Ok(with_conn!(conn, |c| {
+        query.select(UserRow::as_select()).first(c).await.optional()
+    })?)
+}
+
+/// Finds a user of the store by username, compared without case as the unique index does.
+pub async fn find_by_username(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    username: &str,
+) -> AppResult<Option<UserRow>> {
+    let query = users::table
+        .filter(users::vendor_id.eq(tenant.0))
+        .filter(lower(users::username).eq(username.to_lowercase()));
+    Ok(with_conn!(conn, |c| {
+        query.select(UserRow::as_select()).first(c).await.optional()
+    })?)
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends for the ASCII that usernames are made of.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
