@@ -39,6 +39,10 @@ pub enum Db {
 }
 
 /// A connection taken from the pool; returned to it when dropped.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "lives on the stack of one request; boxing would cost an allocation per checkout"
+)]
 pub enum PooledConn {
     Pg(Object<AsyncPgConnection>),
     Sqlite(Object<SqliteConn>),

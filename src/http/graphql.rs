@@ -31,26 +31,10 @@ pub async fn execute(State(state): State<HttpState>, headers: HeaderMap, body: B
             );
         }
     };
-    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+    let batch = match parse_body(&bytes) {
         Ok(batch) => batch,
-        Err(_) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                AppError::bad_input(
-                    "body",
-                    "the body must be JSON: {\"query\", \"variables\", \"operationName\"} or a list of those",
-                ),
-            );
-        }
+        Err(err) => return error_response(StatusCode::BAD_REQUEST, err),
     };
-    if let BatchRequest::Batch(operations) = &batch
-        && !(1..=MAX_BATCH).contains(&operations.len())
-    {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            AppError::bad_input("body", format!("a batch holds 1 to {MAX_BATCH} operations")),
-        );
-    }
     let request_context = match context::resolve(&state.app, &headers).await {
         Ok(request_context) => request_context,
         Err(err) => {
@@ -85,6 +69,31 @@ pub async fn graphiql(State(state): State<HttpState>) -> Response {
             .finish(),
     )
     .into_response()
+}
+
+/// One operation (a JSON object) or a batch (a JSON array of 1 to `MAX_BATCH` objects).
+fn parse_body(bytes: &[u8]) -> Result<BatchRequest, AppError> {
+    let malformed = || {
+        AppError::bad_input(
+            "body",
+            "the body must be JSON: {\"query\", \"variables\", \"operationName\"} or a list of those",
+        )
+    };
+    let is_batch = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    if !is_batch {
+        return serde_json::from_slice(bytes)
+            .map(BatchRequest::Single)
+            .map_err(|_| malformed());
+    }
+    let operations: Vec<async_graphql::Request> =
+        serde_json::from_slice(bytes).map_err(|_| malformed())?;
+    if !(1..=MAX_BATCH).contains(&operations.len()) {
+        return Err(AppError::bad_input(
+            "body",
+            format!("a batch holds 1 to {MAX_BATCH} operations"),
+        ));
+    }
+    Ok(BatchRequest::Batch(operations))
 }
 
 /// An error answered outside GraphQL, with the GraphQL-shaped body of the contract.

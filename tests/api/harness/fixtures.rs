@@ -1,0 +1,144 @@
+//! Shared fixtures: stores with an owner, a staff member and two customers, each signed in.
+
+use serde_json::{Value, json};
+
+use super::TestApp;
+
+pub const PASSWORD: &str = "password123";
+
+/// A signed-in user.
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: String,
+    pub username: String,
+    pub token: String,
+    pub refresh_token: String,
+}
+
+impl Account {
+    fn from_auth_payload(payload: &Value) -> Self {
+        Self {
+            id: payload["user"]["id"].as_str().unwrap().to_owned(),
+            username: payload["user"]["username"].as_str().unwrap().to_owned(),
+            token: payload["accessToken"].as_str().unwrap().to_owned(),
+            refresh_token: payload["refreshToken"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+/// A store with one user of each role.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub id: String,
+    pub domain: String,
+    pub owner: Account,
+    pub staff: Account,
+    pub customer: Account,
+}
+
+pub const AUTH_FIELDS: &str = "accessToken refreshToken user { id username email firstName lastName role createdAt } vendor { id storeName domain contactEmail createdAt }";
+
+impl TestApp {
+    /// Opens the store `domain` with owner `{prefix}_owner`; returns the store id and the owner.
+    pub async fn register_vendor(&self, domain: &str) -> (String, Account) {
+        let prefix = domain.split('.').next().unwrap();
+        let response = self
+            .gql()
+            .send(
+                &format!("mutation($input: RegisterVendorInput!) {{ registerVendor(input: $input) {{ {AUTH_FIELDS} }} }}"),
+                json!({ "input": {
+                    "storeName": format!("Store {prefix}"),
+                    "domain": domain,
+                    "contactEmail": format!("contact@{domain}"),
+                    "username": format!("{prefix}_owner"),
+                    "email": format!("owner@{domain}"),
+                    "password": PASSWORD,
+                    "firstName": "Olive",
+                    "lastName": "Owner",
+                }}),
+            )
+            .await;
+        let payload = &response.data()["registerVendor"];
+        (
+            payload["vendor"]["id"].as_str().unwrap().to_owned(),
+            Account::from_auth_payload(payload),
+        )
+    }
+
+    /// Signs up customer `username` at the store `domain`.
+    pub async fn register_customer(&self, domain: &str, username: &str) -> Account {
+        let response = self
+            .gql()
+            .tenant(domain)
+            .send(
+                &format!("mutation($input: RegisterInput!) {{ register(input: $input) {{ {AUTH_FIELDS} }} }}"),
+                json!({ "input": {
+                    "username": username,
+                    "email": format!("{username}@mail.example.org"),
+                    "password": PASSWORD,
+                }}),
+            )
+            .await;
+        Account::from_auth_payload(&response.data()["register"])
+    }
+
+    /// Signs in `username` at the store `domain`.
+    pub async fn login(&self, domain: &str, username: &str, password: &str) -> Account {
+        let response = self
+            .gql()
+            .tenant(domain)
+            .send(
+                &format!(
+                    "mutation($input: LoginInput!) {{ login(input: $input) {{ {AUTH_FIELDS} }} }}"
+                ),
+                json!({ "input": { "username": username, "password": password } }),
+            )
+            .await;
+        Account::from_auth_payload(&response.data()["login"])
+    }
+
+    /// Adds a staff member to the store through the store layer (the owner's `createStaff` comes with
+    /// the accounts work), then signs them in through the API.
+    pub async fn add_staff(&self, store_id: &str, domain: &str, username: &str) -> Account {
+        use multistore::users::model::NewUser;
+        let hash = self.state.passwords.hash(PASSWORD).await.unwrap();
+        let at = multistore::db::now();
+        let email = format!("{username}@{domain}");
+        let mut pooled = self.state.db.get().await.unwrap();
+        multistore::users::store::insert(
+            &mut pooled.conn(),
+            &NewUser {
+                vendor_id: store_id.parse().unwrap(),
+                username,
+                email: &email,
+                password_hash: &hash,
+                first_name: "Sam",
+                last_name: "Staff",
+                role: "staff",
+                is_active: true,
+                created_at: at,
+                updated_at: at,
+            },
+        )
+        .await
+        .unwrap();
+        self.login(domain, username, PASSWORD).await
+    }
+
+    /// A store at `{name}.example.com` with an owner, a staff member and a customer.
+    pub async fn store(&self, name: &str) -> Store {
+        let domain = format!("{name}.example.com");
+        let (id, owner) = self.register_vendor(&domain).await;
+        let staff = self.add_staff(&id, &domain, &format!("{name}_staff")).await;
+        let customer = self
+            .register_customer(&domain, &format!("{name}_customer"))
+            .await;
+        Store {
+            id,
+            domain,
+            owner,
+            staff,
+            customer,
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! `TestApp`: the real service on a free port over a fresh database, driven through HTTP.
+
+mod database;
+pub mod fixtures;
+
+pub use database::Backend;
+pub use fixtures::{Account, Store};
+
+use multistore::{AppState, Config};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+/// The secret the test servers sign with, so tests can forge tokens the way an attacker cannot.
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret!!";
+
+pub struct TestApp {
+    pub url: String,
+    /// The server's own state, for fixtures that have no API yet and for checks behind the API.
+    pub state: AppState,
+    client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    _database: database::TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts the service with settings changed by `configure`.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
+        let database = database::TestDatabase::create(backend).await;
+        let mut config = Config::new(database.url.clone(), JWT_SECRET.as_bytes().to_vec()).unwrap();
+        config.bcrypt_cost = 4;
+        config.db_pool_size = Some(8);
+        configure(&mut config);
+        let state = multistore::connect(config)
+            .await
+            .expect("the service starts");
+        let router = multistore::http::router(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (shutdown, stop) = oneshot::channel::<()>();
+        tokio::spawn(multistore::serve(listener, router, async {
+            let _ = stop.await;
+        }));
+        Self {
+            url,
+            state,
+            client: reqwest::Client::new(),
+            shutdown: Some(shutdown),
+            _database: database,
+        }
+    }
+
+    /// A request to `POST /graphql` with no headers yet.
+    pub fn gql(&self) -> Request<'_> {
+        Request {
+            app: self,
+            headers: Vec::new(),
+        }
+    }
+
+    /// A request as `account` of `store`: its token and its store's domain.
+    pub fn as_user(&self, store: &Store, account: &Account) -> Request<'_> {
+        self.gql().tenant(&store.domain).token(&account.token)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+pub struct Request<'a> {
+    app: &'a TestApp,
+    headers: Vec<(String, String)>,
+}
+
+impl Request<'_> {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn tenant(self, domain: &str) -> Self {
+        self.header("X-Tenant-Domain", domain)
+    }
+
+    pub fn token(self, token: &str) -> Self {
+        self.header("Authorization", &format!("Bearer {token}"))
+    }
+
+    /// Sends one operation.
+    pub async fn send(self, query: &str, variables: Value) -> Gql {
+        self.send_body(json!({ "query": query, "variables": variables }).to_string())
+            .await
+    }
+
+    /// Sends a raw body (a batch, broken JSON, a huge document).
+    pub async fn send_body(self, body: impl Into<reqwest::Body>) -> Gql {
+        let mut request = self
+            .app
+            .client
+            .post(format!("{}/graphql", self.app.url))
+            .header("Content-Type", "application/json")
+            .body(body);
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("the body is JSON (status {status}): {text}"));
+        Gql {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// An answer of `POST /graphql`.
+#[derive(Debug)]
+pub struct Gql {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Gql {
+    /// `data`, after checking that the operation succeeded.
+    #[track_caller]
+    pub fn data(&self) -> &Value {
+        assert_eq!(self.status, 200, "{:#}", self.body);
+        assert!(
+            self.body.get("errors").is_none(),
+            "unexpected errors: {:#}",
+            self.body
+        );
+        &self.body["data"]
+    }
+
+    /// The `extensions.code` of the first error.
+    #[track_caller]
+    pub fn code(&self) -> &str {
+        self.error()["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("an error with a code: {:#}", self.body))
+    }
+
+    /// The `extensions.field` of the first error.
+    #[track_caller]
+    pub fn field(&self) -> &str {
+        self.error()["extensions"]["field"]
+            .as_str()
+            .unwrap_or_else(|| panic!("an error with a field: {:#}", self.body))
+    }
+
+    #[track_caller]
+    pub fn error(&self) -> &Value {
+        let error = &self.body["errors"][0];
+        assert!(error.is_object(), "an error was expected: {:#}", self.body);
+        error
+    }
+
+    /// Asserts an error with `code`, answered with HTTP `status`.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "{:#}", self.body);
+        assert_eq!(self.code(), code, "{:#}", self.body);
+    }
+}
+
+/// Runs each named `async fn(TestApp)` once on SQLite and once on PostgreSQL, as `name::sqlite` and
+/// `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = $crate::harness::TestApp::spawn($crate::harness::Backend::Sqlite).await;
+                    super::$name(app).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let app = $crate::harness::TestApp::spawn($crate::harness::Backend::Postgres).await;
+                    super::$name(app).await;
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,9 @@
+//! The API suite: the real service over HTTP, on SQLite and on PostgreSQL, one fresh database per test.
+//! PostgreSQL must be running (see README "Tests"); the suite fails, never skips, when it is not.
+
+mod harness;
+
+mod accounts;
+mod request_context;
+mod schema;
+mod transport;

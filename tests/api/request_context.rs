@@ -1,0 +1,229 @@
+//! The request context (CONTRACT.md section 2): tenant and identity settled before any resolver runs.
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+use crate::harness::{JWT_SECRET, TestApp};
+use crate::on_both_backends;
+
+const WHO: &str = "{ me { id username role } vendor { id domain } }";
+
+on_both_backends!(
+    the_tenant_header_is_matched_loosely,
+    an_unknown_tenant_is_404,
+    operations_that_need_a_tenant_say_so,
+    a_token_alone_names_its_tenant,
+    a_token_of_one_vendor_is_forbidden_at_another,
+    bad_credentials_are_401,
+    tokens_of_deactivated_users_stop_working,
+);
+
+async fn the_tenant_header_is_matched_loosely(app: TestApp) {
+    let store = app.store("vendor1").await;
+    for header in [
+        "vendor1.example.com",
+        "  VENDOR1.Example.COM  ",
+        "vendor1.example.com:8443",
+    ] {
+        let response = app
+            .gql()
+            .tenant(header)
+            .send("{ vendor { id domain } }", json!({}))
+            .await;
+        assert_eq!(
+            response.data()["vendor"]["id"],
+            store.id.as_str(),
+            "{header}"
+        );
+        assert_eq!(response.data()["vendor"]["domain"], "vendor1.example.com");
+    }
+}
+
+async fn an_unknown_tenant_is_404(app: TestApp) {
+    let store = app.store("vendor1").await;
+    for request in [
+        app.gql().tenant("nobody.example.com"),
+        app.gql()
+            .tenant("nobody.example.com")
+            .token(&store.owner.token),
+    ] {
+        let response = request.send(WHO, json!({})).await;
+        response.assert_error(404, "TENANT_NOT_FOUND");
+        assert_eq!(response.body["data"], Value::Null);
+        assert!(response.error()["message"].is_string());
+    }
+}
+
+async fn operations_that_need_a_tenant_say_so(app: TestApp) {
+    let response = app.gql().send("{ vendor { id } }", json!({})).await;
+    response.assert_error(200, "TENANT_REQUIRED");
+    let response = app
+        .gql()
+        .send(
+            "mutation { login(input: { username: \"someone\", password: \"password123\" }) { accessToken } }",
+            json!({}),
+        )
+        .await;
+    response.assert_error(200, "TENANT_REQUIRED");
+    let response = app.gql().send("{ me { id } }", json!({})).await;
+    response.assert_error(200, "UNAUTHENTICATED");
+}
+
+async fn a_token_alone_names_its_tenant(app: TestApp) {
+    let one = app.store("vendor1").await;
+    let two = app.store("vendor2").await;
+    for (store, account) in [
+        (&one, &one.customer),
+        (&two, &two.staff),
+        (&two, &two.owner),
+    ] {
+        let response = app.gql().token(&account.token).send(WHO, json!({})).await;
+        let data = response.data();
+        assert_eq!(data["vendor"]["id"], store.id.as_str());
+        assert_eq!(data["me"]["id"], account.id.as_str());
+        // The same with the matching header.
+        let response = app.as_user(store, account).send(WHO, json!({})).await;
+        assert_eq!(response.data()["me"]["username"], account.username.as_str());
+    }
+}
+
+/// The seed's own promise: a vendor-1 token with vendor 2's header gets HTTP 403.
+async fn a_token_of_one_vendor_is_forbidden_at_another(app: TestApp) {
+    let one = app.store("vendor1").await;
+    let two = app.store("vendor2").await;
+    for account in [&one.owner, &one.staff, &one.customer] {
+        let response = app
+            .gql()
+            .tenant(&two.domain)
+            .token(&account.token)
+            .send(WHO, json!({}))
+            .await;
+        response.assert_error(403, "FORBIDDEN");
+        assert_eq!(response.body["data"], Value::Null);
+    }
+}
+
+async fn bad_credentials_are_401(app: TestApp) {
+    let store = app.store("vendor1").await;
+    let claims = claims_of(&store.customer.token);
+    let now = chrono::Utc::now().timestamp();
+
+    let expired = sign(
+        &with(&claims, json!({ "exp": now - 3600, "iat": now - 4500 })),
+        JWT_SECRET,
+    );
+    let wrong_key = sign(&claims, "another-secret-another-secret-another!");
+    let refresh_typ = sign(&with(&claims, json!({ "typ": "refresh" })), JWT_SECRET);
+    let other_issuer = sign(&with(&claims, json!({ "iss": "someone-else" })), JWT_SECRET);
+    let no_expiry = sign(&without(&claims, "exp"), JWT_SECRET);
+    let unknown_user = sign(
+        &with(&claims, json!({ "sub": "999999", "user_id": 999999 })),
+        JWT_SECRET,
+    );
+    let unsigned = {
+        let payload = store.customer.token.split('.').nth(1).unwrap();
+        // {"alg":"none","typ":"JWT"}
+        format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.")
+    };
+    let authorizations = [
+        "Bearer not-a-token".to_owned(),
+        format!("Bearer {expired}"),
+        format!("Bearer {wrong_key}"),
+        format!("Bearer {refresh_typ}"),
+        format!("Bearer {other_issuer}"),
+        format!("Bearer {no_expiry}"),
+        format!("Bearer {unknown_user}"),
+        format!("Bearer {unsigned}"),
+        // A refresh token is never an access token.
+        format!("Bearer {}", store.customer.refresh_token),
+        format!("Basic {}", store.customer.token),
+        "Bearer".to_owned(),
+        String::new(),
+    ];
+    for authorization in &authorizations {
+        for request in [app.gql(), app.gql().tenant(&store.domain)] {
+            let response = request
+                .header("Authorization", authorization)
+                .send(WHO, json!({}))
+                .await;
+            assert_eq!(response.status, 401, "{authorization}: {:#}", response.body);
+            assert_eq!(response.code(), "UNAUTHENTICATED");
+            assert_eq!(response.body["data"], Value::Null);
+        }
+    }
+    // Sanity: the forged claims themselves are fine when signed with the right key.
+    let good = sign(&claims, JWT_SECRET);
+    app.gql().token(&good).send(WHO, json!({})).await.data();
+}
+
+async fn tokens_of_deactivated_users_stop_working(app: TestApp) {
+    let store = app.store("vendor1").await;
+    app.as_user(&store, &store.staff)
+        .send(WHO, json!({}))
+        .await
+        .data();
+    set_active(&app, &store.staff.id, false).await;
+    let response = app.as_user(&store, &store.staff).send(WHO, json!({})).await;
+    response.assert_error(401, "UNAUTHENTICATED");
+    let response = app
+        .gql()
+        .token(&store.staff.token)
+        .send(WHO, json!({}))
+        .await;
+    response.assert_error(401, "UNAUTHENTICATED");
+    // Others of the store are untouched.
+    app.as_user(&store, &store.owner)
+        .send(WHO, json!({}))
+        .await
+        .data();
+}
+
+/// Flips a user's active flag behind the API (the owner's `deactivateStaff` comes with the accounts work).
+pub async fn set_active(app: &TestApp, user_id: &str, active: bool) {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use multistore::db::schema::users;
+    let id: i64 = user_id.parse().unwrap();
+    let mut pooled = app.state.db.get().await.unwrap();
+    let updated = multistore::with_conn!(pooled.conn(), |c| {
+        diesel::update(users::table.find(id))
+            .set(users::is_active.eq(active))
+            .execute(c)
+            .await
+    })
+    .unwrap();
+    assert_eq!(updated, 1);
+}
+
+fn claims_of(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+fn sign(claims: &Value, secret: &str) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// `claims` with the fields of `changes` set.
+fn with(claims: &Value, changes: Value) -> Value {
+    let mut claims = claims.clone();
+    for (key, value) in changes.as_object().unwrap() {
+        claims[key] = value.clone();
+    }
+    claims
+}
+
+fn without(claims: &Value, key: &str) -> Value {
+    let mut claims = claims.clone();
+    claims.as_object_mut().unwrap().remove(key);
+    claims
+}

@@ -1,0 +1,141 @@
+//! Transport (CONTRACT.md section 1): the endpoint, health, batches, limits, request ids.
+
+use serde_json::{Value, json};
+
+use crate::harness::{Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(health_and_readiness_answer_ok);
+
+async fn health_and_readiness_answer_ok(app: TestApp) {
+    for path in ["/healthz", "/readyz"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body, json!({ "status": "ok" }), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_unreachable() {
+    let config = multistore::Config::new(
+        multistore::config::DatabaseUrl::Postgres("postgres://nobody@127.0.0.1:1/none".into()),
+        crate::harness::JWT_SECRET.as_bytes().to_vec(),
+    )
+    .unwrap();
+    let db = multistore::db::Db::connect(&config).unwrap();
+    let router = multistore::http::router(multistore::AppState::new(config, db));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(multistore::serve(listener, router, std::future::pending()));
+
+    let ready = reqwest::get(format!("{url}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let health = reqwest::get(format!("{url}/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+#[tokio::test]
+async fn graphiql_is_served_and_can_be_turned_off() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let page = app.get("/graphql").await;
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .to_lowercase()
+            .contains("graphiql")
+    );
+
+    let closed = TestApp::spawn_with(Backend::Sqlite, |config| config.graphiql = false).await;
+    assert_eq!(closed.get("/graphql").await.status(), 404);
+}
+
+on_both_backends!(
+    batches_of_up_to_ten_operations_run,
+    bodies_over_256_kib_are_refused,
+    broken_json_is_a_bad_request,
+    graphql_errors_always_carry_a_contract_code,
+    request_ids_are_made_or_echoed,
+);
+
+async fn batches_of_up_to_ten_operations_run(app: TestApp) {
+    let one = json!({ "query": "{ __typename }" });
+    let ten = Value::Array(vec![one.clone(); 10]);
+    let response = app.gql().send_body(ten.to_string()).await;
+    assert_eq!(response.status, 200);
+    let answers = response
+        .body
+        .as_array()
+        .expect("a batch answers with a list");
+    assert_eq!(answers.len(), 10);
+    assert_eq!(answers[9]["data"]["__typename"], "Query");
+
+    let eleven = Value::Array(vec![one; 11]);
+    app.gql()
+        .send_body(eleven.to_string())
+        .await
+        .assert_error(400, "BAD_USER_INPUT");
+    app.gql()
+        .send_body("[]")
+        .await
+        .assert_error(400, "BAD_USER_INPUT");
+}
+
+async fn bodies_over_256_kib_are_refused(app: TestApp) {
+    let padding = " ".repeat(256 * 1024);
+    let body = json!({ "query": format!("{{ __typename {padding} }}") }).to_string();
+    let response = app.gql().send_body(body).await;
+    assert_eq!(response.status, 413, "{:#}", response.body);
+    assert_eq!(response.body["data"], Value::Null);
+
+    // Just under the limit is fine.
+    let padding = " ".repeat(200 * 1024);
+    let body = json!({ "query": format!("{{ __typename {padding} }}") }).to_string();
+    app.gql().send_body(body).await.data();
+}
+
+async fn broken_json_is_a_bad_request(app: TestApp) {
+    for body in ["{", "not json", "{\"query\": 5}", ""] {
+        let response = app.gql().send_body(body).await;
+        response.assert_error(400, "BAD_USER_INPUT");
+        assert_eq!(response.body["data"], Value::Null);
+    }
+}
+
+async fn graphql_errors_always_carry_a_contract_code(app: TestApp) {
+    for query in [
+        "{ nope }",
+        "{ vendor ",
+        "query { me { password_hash } }",
+        "{ products(first: \"x\") { totalCount } }",
+    ] {
+        let response = app.gql().send(query, json!({})).await;
+        assert_eq!(response.status, 200, "{query}");
+        assert_eq!(
+            response.code(),
+            "BAD_USER_INPUT",
+            "{query}: {:#}",
+            response.body
+        );
+    }
+}
+
+async fn request_ids_are_made_or_echoed(app: TestApp) {
+    let made = app.gql().send("{ __typename }", json!({})).await;
+    let id = made
+        .headers
+        .get("x-request-id")
+        .expect("a request id")
+        .to_str()
+        .unwrap();
+    assert!(!id.is_empty());
+
+    let echoed = app
+        .gql()
+        .header("X-Request-Id", "trace-me-42")
+        .send("{ __typename }", json!({}))
+        .await;
+    assert_eq!(echoed.headers.get("x-request-id").unwrap(), "trace-me-42");
+}
