@@ -4,6 +4,7 @@
 //! both start the service through it.
 
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod error;

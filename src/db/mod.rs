@@ -207,3 +207,9 @@ pub fn now() -> chrono::NaiveDateTime {
     now.duration_trunc(TimeDelta::microseconds(1))
         .unwrap_or(now)
 }
+
+diesel::define_sql_function! {
+    /// SQL `lower()`. Both sides of a case-insensitive comparison go through it, so each backend compares
+    /// consistently (PostgreSQL folds all of Unicode, SQLite only ASCII).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}

@@ -1,5 +1,6 @@
 //! The GraphQL schema: the domains' query and mutation roots merged into one, with its limits.
 
+pub mod pagination;
 pub mod scalars;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
@@ -14,10 +15,14 @@ pub const MAX_DEPTH: usize = 12;
 pub struct Query(
     crate::users::graphql::UsersQuery,
     crate::vendors::graphql::VendorsQuery,
+    crate::catalog::graphql::CatalogQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(crate::auth::graphql::AuthMutation);
+pub struct Mutation(
+    crate::auth::graphql::AuthMutation,
+    crate::catalog::graphql::CatalogMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

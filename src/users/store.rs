@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::db::schema::users;
-use crate::db::{Conn, TenantId};
+use crate::db::{Conn, TenantId, lower};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::users::model::{NewUser, UserRow};
 use crate::with_conn;
@@ -48,9 +48,4 @@ pub async fn find_by_username(
     Ok(with_conn!(conn, |c| {
         query.select(UserRow::as_select()).first(c).await.optional()
     })?)
-}
-
-diesel::define_sql_function! {
-    /// SQL `lower()`, the same on both backends for the ASCII that usernames are made of.
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }

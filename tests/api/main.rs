@@ -4,6 +4,7 @@
 mod harness;
 
 mod accounts;
+mod catalog;
 mod request_context;
 mod schema;
 mod transport;

@@ -1,0 +1,8 @@
+//! The catalog: a store's products. Public to read within the store; owners and staff write.
+//! A deleted product leaves the catalog but stays in the table, so orders keep their lines.
+
+pub mod graphql;
+pub mod model;
+pub mod store;
+
+pub use model::ProductRow;

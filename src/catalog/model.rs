@@ -1,0 +1,52 @@
+//! Product rows.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::products;
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = products)]
+pub struct ProductRow {
+    pub id: i64,
+    pub vendor_id: i64,
+    pub name: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub stock: i32,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = products)]
+pub struct NewProduct {
+    pub vendor_id: i64,
+    pub name: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub stock: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The fields an update sets; `None` leaves a field as it is.
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = products)]
+pub struct ProductChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub price_cents: Option<i64>,
+    pub stock: Option<i32>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+impl ProductChanges {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.description.is_none()
+            && self.price_cents.is_none()
+            && self.stock.is_none()
+    }
+}

@@ -1,0 +1,149 @@
+//! Queries on products. Every one is scoped to a tenant and, but for the order lines' history, to live
+//! (not deleted) products; listings walk the `(vendor_id, id)` index of live products.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::catalog::model::{NewProduct, ProductChanges, ProductRow};
+use crate::db::schema::products;
+use crate::db::{Conn, TenantId, lower, now};
+use crate::error::AppResult;
+use crate::with_conn;
+
+/// Which products a listing shows.
+#[derive(Clone, Debug, Default)]
+pub struct ProductFilter {
+    /// Part of the name, matched without case.
+    pub search: Option<String>,
+}
+
+impl ProductFilter {
+    /// The LIKE pattern for `search`, with `%`, `_` and `\` taken literally.
+    fn like_pattern(&self) -> Option<String> {
+        self.search.as_deref().map(|s| {
+            let escaped = s
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        })
+    }
+}
+
+/// Live products of the tenant with an id above `after`, by id, at most `limit`.
+pub async fn list(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    filter: &ProductFilter,
+    after: Option<i64>,
+    limit: i64,
+) -> AppResult<Vec<ProductRow>> {
+    let pattern = filter.like_pattern();
+    Ok(with_conn!(conn, |c| {
+        let mut query = products::table
+            .filter(products::vendor_id.eq(tenant.0))
+            .filter(products::deleted_at.is_null())
+            .into_boxed();
+        if let Some(after) = after {
+            query = query.filter(products::id.gt(after));
+        }
+        if let Some(pattern) = &pattern {
+            query = query.filter(lower(products::name).like(lower(pattern)).escape('\\'));
+        }
+        query
+            .order(products::id.asc())
+            .limit(limit)
+            .select(ProductRow::as_select())
+            .load(c)
+            .await
+    })?)
+}
+
+/// How many live products of the tenant match `filter`.
+pub async fn count(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    filter: &ProductFilter,
+) -> AppResult<i64> {
+    let pattern = filter.like_pattern();
+    Ok(with_conn!(conn, |c| {
+        let mut query = products::table
+            .filter(products::vendor_id.eq(tenant.0))
+            .filter(products::deleted_at.is_null())
+            .into_boxed();
+        if let Some(pattern) = &pattern {
+            query = query.filter(lower(products::name).like(lower(pattern)).escape('\\'));
+        }
+        query.count().get_result(c).await
+    })?)
+}
+
+/// A live product of the tenant.
+pub async fn find_live(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    id: i64,
+) -> AppResult<Option<ProductRow>> {
+    let query = products::table
+        .filter(products::vendor_id.eq(tenant.0))
+        .filter(products::id.eq(id))
+        .filter(products::deleted_at.is_null());
+    Ok(with_conn!(conn, |c| {
+        query
+            .select(ProductRow::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?)
+}
+
+pub async fn insert(conn: &mut Conn<'_>, new: &NewProduct) -> AppResult<ProductRow> {
+    Ok(with_conn!(conn, |c| {
+        diesel::insert_into(products::table)
+            .values(new)
+            .returning(ProductRow::as_returning())
+            .get_result(c)
+            .await
+    })?)
+}
+
+/// Applies `changes` to a live product of the tenant; `None` when there is no such product.
+pub async fn update(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    id: i64,
+    mut changes: ProductChanges,
+) -> AppResult<Option<ProductRow>> {
+    if changes.is_empty() {
+        return find_live(conn, tenant, id).await;
+    }
+    changes.updated_at = Some(now());
+    let target = products::table
+        .filter(products::vendor_id.eq(tenant.0))
+        .filter(products::id.eq(id))
+        .filter(products::deleted_at.is_null());
+    Ok(with_conn!(conn, |c| {
+        diesel::update(target)
+            .set(&changes)
+            .returning(ProductRow::as_returning())
+            .get_result(c)
+            .await
+            .optional()
+    })?)
+}
+
+/// Takes a live product out of the catalog; `false` when there is no such product.
+pub async fn soft_delete(conn: &mut Conn<'_>, tenant: TenantId, id: i64) -> AppResult<bool> {
+    let at = now();
+    let target = products::table
+        .filter(products::vendor_id.eq(tenant.0))
+        .filter(products::id.eq(id))
+        .filter(products::deleted_at.is_null());
+    let deleted = with_conn!(conn, |c| {
+        diesel::update(target)
+            .set((products::deleted_at.eq(at), products::updated_at.eq(at)))
+            .execute(c)
+            .await
+    })?;
+    Ok(deleted == 1)
+}
