@@ -63,6 +63,11 @@ pub enum AppError {
     Unauthenticated(&'static str),
     Forbidden(&'static str),
     NotFound(&'static str),
+    /// An order line names a product the store does not have (or no longer sells).
+    UnknownProduct {
+        field: String,
+        product_id: String,
+    },
     BadInput {
         field: String,
         message: String,
@@ -114,7 +119,7 @@ impl AppError {
         match self {
             Self::Unauthenticated(_) => Code::Unauthenticated,
             Self::Forbidden(_) => Code::Forbidden,
-            Self::NotFound(_) => Code::NotFound,
+            Self::NotFound(_) | Self::UnknownProduct { .. } => Code::NotFound,
             Self::BadInput { .. } => Code::BadUserInput,
             Self::Conflict { .. } => Code::Conflict,
             Self::InsufficientStock { .. } => Code::InsufficientStock,
@@ -130,6 +135,9 @@ impl AppError {
     pub fn message(&self) -> String {
         match self {
             Self::Unauthenticated(m) | Self::Forbidden(m) | Self::NotFound(m) => (*m).to_owned(),
+            Self::UnknownProduct { product_id, .. } => {
+                format!("this store has no product {product_id}")
+            }
             Self::BadInput { message, .. } | Self::Conflict { message, .. } => message.clone(),
             Self::InsufficientStock { product_id } => {
                 format!("not enough stock for product {product_id}")
@@ -179,6 +187,10 @@ impl From<AppError> for async_graphql::Error {
                 } => ext.set("field", field.as_str()),
                 AppError::InsufficientStock { product_id } => {
                     ext.set("productId", product_id.to_string())
+                }
+                AppError::UnknownProduct { field, product_id } => {
+                    ext.set("field", field.as_str());
+                    ext.set("productId", product_id.as_str());
                 }
                 AppError::RateLimited { retry_after_secs } => {
                     ext.set("retryAfter", *retry_after_secs)

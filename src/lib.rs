@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod orders;
 pub mod state;
 pub mod users;
 pub mod validation;

@@ -22,9 +22,9 @@ pub fn random_token(bytes: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
-/// SHA-256 of a token, hex: what is stored instead of the token itself.
-pub fn token_hash(token: &str) -> String {
+/// SHA-256 of a text, in hex: what is stored instead of a token, and the fingerprint of a request.
+pub fn sha256_hex(text: &str) -> String {
     use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(token.as_bytes());
+    let digest = sha2::Sha256::digest(text.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

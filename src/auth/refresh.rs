@@ -6,7 +6,7 @@ use std::time::Duration;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::auth::{random_token, token_hash};
+use crate::auth::{random_token, sha256_hex};
 use crate::db::schema::refresh_tokens;
 use crate::db::{Conn, TenantId, now};
 use crate::error::AppResult;
@@ -38,7 +38,7 @@ pub async fn issue(
     let query = diesel::insert_into(refresh_tokens::table).values((
         refresh_tokens::vendor_id.eq(tenant.0),
         refresh_tokens::user_id.eq(user_id),
-        refresh_tokens::token_hash.eq(token_hash(&token)),
+        refresh_tokens::token_hash.eq(sha256_hex(&token)),
         refresh_tokens::family_id.eq(family),
         refresh_tokens::expires_at.eq(expires_at),
         refresh_tokens::created_at.eq(created_at),

@@ -147,3 +147,67 @@ pub async fn soft_delete(conn: &mut Conn<'_>, tenant: TenantId, id: i64) -> AppR
     })?;
     Ok(deleted == 1)
 }
+
+/// Takes `quantity` units of a live product, only if that many are in stock: one conditional update, so
+/// concurrent orders can never take more than there is. Returns the product's name and price then, or
+/// `None` when the product is not live or has too few units.
+pub async fn take_stock(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    id: i64,
+    quantity: i32,
+) -> AppResult<Option<(String, i64)>> {
+    let target = products::table
+        .filter(products::vendor_id.eq(tenant.0))
+        .filter(products::id.eq(id))
+        .filter(products::deleted_at.is_null())
+        .filter(products::stock.ge(quantity));
+    let changes = (
+        products::stock.eq(products::stock - quantity),
+        products::updated_at.eq(now()),
+    );
+    Ok(with_conn!(conn, |c| {
+        diesel::update(target)
+            .set(changes)
+            .returning((products::name, products::price_cents))
+            .get_result(c)
+            .await
+            .optional()
+    })?)
+}
+
+/// Puts units back in stock (a cancelled order), deleted product or not.
+pub async fn return_stock(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    id: i64,
+    quantity: i32,
+) -> AppResult<()> {
+    let target = products::table
+        .filter(products::vendor_id.eq(tenant.0))
+        .filter(products::id.eq(id));
+    let changes = (
+        products::stock.eq(products::stock + quantity),
+        products::updated_at.eq(now()),
+    );
+    with_conn!(conn, |c| diesel::update(target)
+        .set(changes)
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+/// Live products of the tenant among `ids` (for batched loading).
+pub async fn find_live_many(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    ids: &[i64],
+) -> AppResult<Vec<ProductRow>> {
+    let query = products::table
+        .filter(products::vendor_id.eq(tenant.0))
+        .filter(products::id.eq_any(ids))
+        .filter(products::deleted_at.is_null());
+    Ok(with_conn!(conn, |c| {
+        query.select(ProductRow::as_select()).load(c).await
+    })?)
+}

@@ -8,7 +8,11 @@
 mod migrate;
 pub mod schema;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use diesel::connection::InstrumentationEvent;
 
 use diesel::{Connection as _, SqliteConnection};
 use diesel_async::AsyncPgConnection;
@@ -31,9 +35,15 @@ const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 /// SQLite waits this long for another connection's write lock before answering SQLITE_BUSY.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 
-/// A pool of connections to the configured database.
+/// A pool of connections to the configured database, and a count of the statements they ran.
 #[derive(Clone)]
-pub enum Db {
+pub struct Db {
+    pools: Pools,
+    statements: Arc<AtomicU64>,
+}
+
+#[derive(Clone)]
+enum Pools {
     Pg(Pool<AsyncPgConnection>),
     Sqlite(Pool<SqliteConn>),
 }
@@ -105,26 +115,28 @@ impl Db {
     /// Builds the pool (connections are opened lazily) for the configured database.
     pub fn connect(config: &Config) -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        match &config.database_url {
+        let statements = Arc::new(AtomicU64::new(0));
+        let pools = match &config.database_url {
             DatabaseUrl::Postgres(url) => {
-                let mut manager_config = ManagerConfig::default();
-                // A connection that broke is noticed on its next query and dropped by the pool then; a
-                // `SELECT 1` before every checkout would cost a round trip on every request.
-                manager_config.recycling_method = RecyclingMethod::Fast;
+                let counter = statements.clone();
+                let mut manager_config = fast_recycling();
+                manager_config.custom_setup =
+                    Box::new(move |url| open_postgres(url.to_owned(), counter.clone()).boxed());
                 let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
                     url,
                     manager_config,
                 );
                 let size = config.db_pool_size.unwrap_or(cores * 8);
-                Ok(Self::Pg(build_pool(manager, size)?))
+                Pools::Pg(build_pool(manager, size)?)
             }
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)?;
                 }
-                let mut manager_config = ManagerConfig::default();
-                manager_config.recycling_method = RecyclingMethod::Fast;
-                manager_config.custom_setup = Box::new(|url| open_sqlite(url.to_owned()).boxed());
+                let counter = statements.clone();
+                let mut manager_config = fast_recycling();
+                manager_config.custom_setup =
+                    Box::new(move |url| open_sqlite(url.to_owned(), counter.clone()).boxed());
                 let url = path.to_string_lossy().into_owned();
                 let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(
                     url,
@@ -132,22 +144,28 @@ impl Db {
                 );
                 // SQLite takes one writer at a time; a few connections let reads run beside it.
                 let size = config.db_pool_size.unwrap_or(cores * 2);
-                Ok(Self::Sqlite(build_pool(manager, size)?))
+                Pools::Sqlite(build_pool(manager, size)?)
             }
-        }
+        };
+        Ok(Self { pools, statements })
+    }
+
+    /// How many SQL statements this pool's connections have run (for query-count checks and metrics).
+    pub fn statements_run(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     pub async fn get(&self) -> Result<PooledConn, PoolError> {
-        Ok(match self {
-            Self::Pg(pool) => PooledConn::Pg(pool.get().await?),
-            Self::Sqlite(pool) => PooledConn::Sqlite(pool.get().await?),
+        Ok(match &self.pools {
+            Pools::Pg(pool) => PooledConn::Pg(pool.get().await?),
+            Pools::Sqlite(pool) => PooledConn::Sqlite(pool.get().await?),
         })
     }
 
     pub fn backend_name(&self) -> &'static str {
-        match self {
-            Self::Pg(_) => "postgres",
-            Self::Sqlite(_) => "sqlite",
+        match self.pools {
+            Pools::Pg(_) => "postgres",
+            Pools::Sqlite(_) => "sqlite",
         }
     }
 
@@ -165,6 +183,14 @@ impl Db {
     }
 }
 
+/// A connection that broke is noticed on its next query and dropped by the pool then; the default
+/// `SELECT 1` before every checkout would cost a round trip on every request.
+fn fast_recycling<C: diesel_async::AsyncConnection + 'static>() -> ManagerConfig<C> {
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    config
+}
+
 fn build_pool<C>(manager: AsyncDieselConnectionManager<C>, size: usize) -> anyhow::Result<Pool<C>>
 where
     AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
@@ -178,12 +204,35 @@ where
         .build()?)
 }
 
+async fn open_postgres(
+    url: String,
+    counter: Arc<AtomicU64>,
+) -> diesel::ConnectionResult<AsyncPgConnection> {
+    use diesel_async::AsyncConnection as _;
+    let mut conn = AsyncPgConnection::establish(&url).await?;
+    conn.set_instrumentation(counting(counter));
+    Ok(conn)
+}
+
+/// Counts every statement a connection starts.
+fn counting(counter: Arc<AtomicU64>) -> impl diesel::connection::Instrumentation {
+    move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// Opens an SQLite file with the settings every connection needs: foreign keys enforced (off by default
 /// in SQLite), WAL so readers never block the writer, and a busy timeout instead of immediate SQLITE_BUSY.
-async fn open_sqlite(path: String) -> diesel::ConnectionResult<SqliteConn> {
+async fn open_sqlite(
+    path: String,
+    counter: Arc<AtomicU64>,
+) -> diesel::ConnectionResult<SqliteConn> {
     tokio::task::spawn_blocking(move || {
         use diesel::connection::SimpleConnection as _;
         let mut conn = SqliteConnection::establish(&path)?;
+        conn.set_instrumentation(counting(counter));
         conn.batch_execute(&format!(
             "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
              PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"

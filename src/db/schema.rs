@@ -88,7 +88,7 @@ diesel::table! {
         customer_id -> BigInt,
         key -> Text,
         request_hash -> Text,
-        order_id -> BigInt,
+        order_id -> Nullable<BigInt>,
         created_at -> Timestamp,
     }
 }

@@ -1,10 +1,15 @@
 //! The GraphQL schema: the domains' query and mutation roots merged into one, with its limits.
 
+pub mod loaders;
 pub mod pagination;
 pub mod scalars;
 
+use std::sync::Arc;
+
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 
+use crate::error::{AppError, AppResult};
+use crate::graphql::loaders::Loaders;
 use crate::http::context::RequestContext;
 use crate::state::AppState;
 
@@ -16,12 +21,14 @@ pub struct Query(
     crate::users::graphql::UsersQuery,
     crate::vendors::graphql::VendorsQuery,
     crate::catalog::graphql::CatalogQuery,
+    crate::orders::graphql::OrdersQuery,
 );
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     crate::auth::graphql::AuthMutation,
     crate::catalog::graphql::CatalogMutation,
+    crate::orders::graphql::OrdersMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -45,6 +52,8 @@ pub fn sdl() -> String {
 pub trait ContextExt {
     fn state(&self) -> &AppState;
     fn request(&self) -> &RequestContext;
+    /// The request's loaders; present whenever the request has a tenant.
+    fn loaders(&self) -> AppResult<&Loaders>;
 }
 
 impl ContextExt for Context<'_> {
@@ -54,5 +63,11 @@ impl ContextExt for Context<'_> {
 
     fn request(&self) -> &RequestContext {
         self.data_unchecked::<RequestContext>()
+    }
+
+    fn loaders(&self) -> AppResult<&Loaders> {
+        self.data::<Arc<Loaders>>()
+            .map(|loaders| &**loaders)
+            .map_err(|_| AppError::TenantRequired)
     }
 }

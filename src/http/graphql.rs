@@ -5,6 +5,8 @@
 //! cannot cancel a mutation half-way through its transaction, and a panic becomes a 500, not a lost
 //! connection.
 
+use std::sync::Arc;
+
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse};
 use axum::body::{Body, to_bytes};
@@ -14,6 +16,7 @@ use axum::response::{Html, IntoResponse, Response};
 use tracing::Instrument as _;
 
 use crate::error::{AppError, Code};
+use crate::graphql::loaders::Loaders;
 use crate::http::{HttpState, context};
 
 /// Larger bodies are answered 413 (CONTRACT.md section 1).
@@ -44,7 +47,14 @@ pub async fn execute(State(state): State<HttpState>, headers: HeaderMap, body: B
         }
     };
     let schema = state.schema.clone();
-    let batch = batch.data(request_context);
+    let loaders = request_context
+        .tenant
+        .as_ref()
+        .map(|vendor| Arc::new(Loaders::new(&state.app.db, vendor.tenant_id())));
+    let mut batch = batch.data(request_context);
+    if let Some(loaders) = loaders {
+        batch = batch.data(loaders);
+    }
     let run = tokio::spawn(async move { schema.execute_batch(batch).await }.in_current_span());
     match run.await {
         Ok(mut response) => {

@@ -49,3 +49,17 @@ pub async fn find_by_username(
         query.select(UserRow::as_select()).first(c).await.optional()
     })?)
 }
+
+/// Users of the tenant among `ids` (for batched loading).
+pub async fn find_many(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    ids: &[i64],
+) -> AppResult<Vec<UserRow>> {
+    let query = users::table
+        .filter(users::vendor_id.eq(tenant.0))
+        .filter(users::id.eq_any(ids));
+    Ok(with_conn!(conn, |c| {
+        query.select(UserRow::as_select()).load(c).await
+    })?)
+}

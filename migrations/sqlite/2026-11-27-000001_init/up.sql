@@ -70,7 +70,7 @@ CREATE TABLE order_items (
     product_id       BIGINT NOT NULL,
     product_name     TEXT NOT NULL,
     unit_price_cents BIGINT NOT NULL CHECK (unit_price_cents >= 0),
-    quantity         INTEGER NOT NULL CHECK (quantity BETWEEN 1 AND 10000),
+    quantity         INTEGER NOT NULL CHECK (quantity >= 1),
     CONSTRAINT order_items_order_product_key UNIQUE (vendor_id, order_id, product_id),
     CONSTRAINT order_items_order_fkey FOREIGN KEY (vendor_id, order_id) REFERENCES orders (vendor_id, id),
     CONSTRAINT order_items_product_fkey FOREIGN KEY (vendor_id, product_id) REFERENCES products (vendor_id, id)
@@ -100,7 +100,8 @@ CREATE TABLE idempotency_keys (
     key          TEXT NOT NULL,
     -- Fingerprint of the request (merged lines and address), so a reuse with another payload is a CONFLICT.
     request_hash TEXT NOT NULL,
-    order_id     BIGINT NOT NULL,
+    -- Set in the transaction that takes the key, before it commits: a committed key always has its order.
+    order_id     BIGINT,
     created_at   TIMESTAMP NOT NULL,
     PRIMARY KEY (vendor_id, customer_id, key),
     CONSTRAINT idempotency_keys_customer_fkey FOREIGN KEY (vendor_id, customer_id) REFERENCES users (vendor_id, id),

@@ -1,0 +1,90 @@
+//! DataLoaders for the fields nested under orders, made per request for its tenant: all the lines of a
+//! page of orders load in one query, all their products in one more, all their people in one more.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+
+use crate::catalog::ProductRow;
+use crate::db::{Db, TenantId};
+use crate::error::AppError;
+use crate::orders::OrderItemRow;
+use crate::users::UserRow;
+use crate::{catalog, orders, users};
+
+pub struct Loaders {
+    pub order_items: DataLoader<OrderItemsLoader>,
+    pub products: DataLoader<ProductLoader>,
+    pub users: DataLoader<UserLoader>,
+}
+
+impl Loaders {
+    pub fn new(db: &Db, tenant: TenantId) -> Self {
+        Self {
+            order_items: DataLoader::new(OrderItemsLoader(Scoped::new(db, tenant)), tokio::spawn),
+            products: DataLoader::new(ProductLoader(Scoped::new(db, tenant)), tokio::spawn),
+            users: DataLoader::new(UserLoader(Scoped::new(db, tenant)), tokio::spawn),
+        }
+    }
+}
+
+/// What every loader needs: the pool and the tenant its queries are scoped to.
+pub struct Scoped {
+    db: Db,
+    tenant: TenantId,
+}
+
+impl Scoped {
+    fn new(db: &Db, tenant: TenantId) -> Self {
+        Self {
+            db: db.clone(),
+            tenant,
+        }
+    }
+}
+
+/// An order's lines, by order id.
+pub struct OrderItemsLoader(Scoped);
+
+impl Loader<i64> for OrderItemsLoader {
+    type Value = Vec<OrderItemRow>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let mut pooled = self.0.db.get().await?;
+        let rows = orders::store::items_of(&mut pooled.conn(), self.0.tenant, keys).await?;
+        let mut by_order: HashMap<i64, Vec<OrderItemRow>> = HashMap::new();
+        for row in rows {
+            by_order.entry(row.order_id).or_default().push(row);
+        }
+        Ok(by_order)
+    }
+}
+
+/// Live products, by id: a deleted product is absent.
+pub struct ProductLoader(Scoped);
+
+impl Loader<i64> for ProductLoader {
+    type Value = ProductRow;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let mut pooled = self.0.db.get().await?;
+        let rows = catalog::store::find_live_many(&mut pooled.conn(), self.0.tenant, keys).await?;
+        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
+/// Users of the tenant, by id.
+pub struct UserLoader(Scoped);
+
+impl Loader<i64> for UserLoader {
+    type Value = UserRow;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let mut pooled = self.0.db.get().await?;
+        let rows = users::store::find_many(&mut pooled.conn(), self.0.tenant, keys).await?;
+        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}

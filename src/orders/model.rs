@@ -1,0 +1,157 @@
+//! Order rows, the status machine, and who may see which orders.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{order_items, orders};
+
+/// Where an order stands. Stored in lower case.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OrderStatus {
+    Pending,
+    Processing,
+    Shipped,
+    Delivered,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Processing => "processing",
+            Self::Shipped => "shipped",
+            Self::Delivered => "delivered",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Reads a stored status; the column's CHECK constraint allows nothing else.
+    pub fn from_db(value: &str) -> Self {
+        match value {
+            "processing" => Self::Processing,
+            "shipped" => Self::Shipped,
+            "delivered" => Self::Delivered,
+            "cancelled" => Self::Cancelled,
+            _ => Self::Pending,
+        }
+    }
+
+    /// The name clients see (`PENDING`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Processing => "PROCESSING",
+            Self::Shipped => "SHIPPED",
+            Self::Delivered => "DELIVERED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// PENDING -> PROCESSING -> SHIPPED -> DELIVERED; PENDING or PROCESSING -> CANCELLED.
+    pub fn can_become(self, next: Self) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, next),
+            (Pending, Processing)
+                | (Processing, Shipped)
+                | (Shipped, Delivered)
+                | (Pending | Processing, Cancelled)
+        )
+    }
+}
+
+/// Which of a store's orders a caller may see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderScope {
+    /// The owner: every order of the store.
+    All,
+    /// A staff member: the orders assigned to them.
+    AssignedTo(i64),
+    /// A customer: the orders they placed.
+    PlacedBy(i64),
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = orders)]
+pub struct OrderRow {
+    pub id: i64,
+    pub vendor_id: i64,
+    pub customer_id: i64,
+    pub assigned_staff_id: Option<i64>,
+    pub status: String,
+    pub address: String,
+    pub total_cents: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl OrderRow {
+    pub fn status(&self) -> OrderStatus {
+        OrderStatus::from_db(&self.status)
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = orders)]
+pub struct NewOrder<'a> {
+    pub vendor_id: i64,
+    pub customer_id: i64,
+    pub status: &'a str,
+    pub address: &'a str,
+    pub total_cents: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A line of an order, with the product's name and price as they were when the order was placed.
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = order_items)]
+pub struct OrderItemRow {
+    pub id: i64,
+    pub vendor_id: i64,
+    pub order_id: i64,
+    pub product_id: i64,
+    pub product_name: String,
+    pub unit_price_cents: i64,
+    pub quantity: i32,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = order_items)]
+pub struct NewOrderItem<'a> {
+    pub vendor_id: i64,
+    pub order_id: i64,
+    pub product_id: i64,
+    pub product_name: &'a str,
+    pub unit_price_cents: i64,
+    pub quantity: i32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OrderStatus::{self, *};
+
+    #[test]
+    fn the_status_machine() {
+        let all = [Pending, Processing, Shipped, Delivered, Cancelled];
+        let allowed: Vec<(OrderStatus, OrderStatus)> = all
+            .iter()
+            .flat_map(|from| all.iter().map(move |to| (*from, *to)))
+            .filter(|(from, to)| from.can_become(*to))
+            .collect();
+        assert_eq!(
+            allowed,
+            [
+                (Pending, Processing),
+                (Pending, Cancelled),
+                (Processing, Shipped),
+                (Processing, Cancelled),
+                (Shipped, Delivered),
+            ]
+        );
+        for status in all {
+            assert_eq!(OrderStatus::from_db(status.as_str()), status);
+        }
+    }
+}

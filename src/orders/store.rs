@@ -1,0 +1,229 @@
+//! Queries on orders, their lines and idempotency keys. Every one takes the tenant; reads also take the
+//! caller's `OrderScope`, so an order the caller may not see is never loaded at all.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::db::schema::{idempotency_keys, order_items, orders};
+use crate::db::{Conn, TenantId, now};
+use crate::error::AppResult;
+use crate::orders::model::{
+    NewOrder, NewOrderItem, OrderItemRow, OrderRow, OrderScope, OrderStatus,
+};
+use crate::with_conn;
+
+/// Narrows a boxed `orders` query to the tenant and to what `scope` may see.
+macro_rules! scoped {
+    ($query:expr, $tenant:expr, $scope:expr) => {{
+        let query = $query.filter(orders::vendor_id.eq($tenant.0));
+        match $scope {
+            OrderScope::All => query,
+            OrderScope::AssignedTo(staff) => query.filter(orders::assigned_staff_id.eq(staff)),
+            OrderScope::PlacedBy(customer) => query.filter(orders::customer_id.eq(customer)),
+        }
+    }};
+}
+
+pub async fn insert(conn: &mut Conn<'_>, new: &NewOrder<'_>) -> AppResult<OrderRow> {
+    Ok(with_conn!(conn, |c| {
+        diesel::insert_into(orders::table)
+            .values(new)
+            .returning(OrderRow::as_returning())
+            .get_result(c)
+            .await
+    })?)
+}
+
+pub async fn insert_item(conn: &mut Conn<'_>, new: &NewOrderItem<'_>) -> AppResult<()> {
+    with_conn!(conn, |c| {
+        diesel::insert_into(order_items::table)
+            .values(new)
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}
+
+/// An order of the tenant that `scope` may see.
+pub async fn find(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    scope: OrderScope,
+    id: i64,
+) -> AppResult<Option<OrderRow>> {
+    Ok(with_conn!(conn, |c| {
+        scoped!(orders::table.into_boxed(), tenant, scope)
+            .filter(orders::id.eq(id))
+            .select(OrderRow::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?)
+}
+
+/// Orders that `scope` may see, newest first, with an id below `before`, at most `limit`.
+pub async fn list(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    scope: OrderScope,
+    status: Option<OrderStatus>,
+    before: Option<i64>,
+    limit: i64,
+) -> AppResult<Vec<OrderRow>> {
+    Ok(with_conn!(conn, |c| {
+        let mut query = scoped!(orders::table.into_boxed(), tenant, scope);
+        if let Some(status) = status {
+            query = query.filter(orders::status.eq(status.as_str()));
+        }
+        if let Some(before) = before {
+            query = query.filter(orders::id.lt(before));
+        }
+        query
+            .order(orders::id.desc())
+            .limit(limit)
+            .select(OrderRow::as_select())
+            .load(c)
+            .await
+    })?)
+}
+
+pub async fn count(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    scope: OrderScope,
+    status: Option<OrderStatus>,
+) -> AppResult<i64> {
+    Ok(with_conn!(conn, |c| {
+        let mut query = scoped!(orders::table.into_boxed(), tenant, scope);
+        if let Some(status) = status {
+            query = query.filter(orders::status.eq(status.as_str()));
+        }
+        query.count().get_result(c).await
+    })?)
+}
+
+/// The lines of the given orders of the tenant, in the order they were written.
+pub async fn items_of(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    order_ids: &[i64],
+) -> AppResult<Vec<OrderItemRow>> {
+    let query = order_items::table
+        .filter(order_items::vendor_id.eq(tenant.0))
+        .filter(order_items::order_id.eq_any(order_ids))
+        .order(order_items::id.asc());
+    Ok(with_conn!(conn, |c| {
+        query.select(OrderItemRow::as_select()).load(c).await
+    })?)
+}
+
+/// Moves an order from one of `from` to `to` as one conditional update, so that of two racing changes
+/// only one applies. `None` when the order is no longer in `from`. Callers check visibility first.
+pub async fn change_status(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    id: i64,
+    from: &[OrderStatus],
+    to: OrderStatus,
+) -> AppResult<Option<OrderRow>> {
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let target = orders::table
+        .filter(orders::vendor_id.eq(tenant.0))
+        .filter(orders::id.eq(id))
+        .filter(orders::status.eq_any(from));
+    let changes = (orders::status.eq(to.as_str()), orders::updated_at.eq(now()));
+    Ok(with_conn!(conn, |c| {
+        diesel::update(target)
+            .set(changes)
+            .returning(OrderRow::as_returning())
+            .get_result(c)
+            .await
+            .optional()
+    })?)
+}
+
+/// Assigns the order to a staff member (the composite foreign key keeps it inside the tenant).
+pub async fn assign(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    id: i64,
+    staff_id: i64,
+) -> AppResult<Option<OrderRow>> {
+    let target = orders::table
+        .filter(orders::vendor_id.eq(tenant.0))
+        .filter(orders::id.eq(id));
+    let changes = (
+        orders::assigned_staff_id.eq(staff_id),
+        orders::updated_at.eq(now()),
+    );
+    Ok(with_conn!(conn, |c| {
+        diesel::update(target)
+            .set(changes)
+            .returning(OrderRow::as_returning())
+            .get_result(c)
+            .await
+            .optional()
+    })?)
+}
+
+/// Takes an idempotency key for a customer; `false` when the key was taken before. On PostgreSQL a
+/// concurrent taker waits here until the first one's transaction ends, then sees its key.
+pub async fn claim_key(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    customer_id: i64,
+    key: &str,
+    request_hash: &str,
+) -> AppResult<bool> {
+    let row = (
+        idempotency_keys::vendor_id.eq(tenant.0),
+        idempotency_keys::customer_id.eq(customer_id),
+        idempotency_keys::key.eq(key),
+        idempotency_keys::request_hash.eq(request_hash),
+        idempotency_keys::created_at.eq(now()),
+    );
+    let inserted = with_conn!(conn, |c| {
+        diesel::insert_into(idempotency_keys::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)
+            .await
+    })?;
+    Ok(inserted == 1)
+}
+
+/// The request hash and order of a key taken before.
+pub async fn find_key(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    customer_id: i64,
+    key: &str,
+) -> AppResult<Option<(String, Option<i64>)>> {
+    let query = idempotency_keys::table
+        .filter(idempotency_keys::vendor_id.eq(tenant.0))
+        .filter(idempotency_keys::customer_id.eq(customer_id))
+        .filter(idempotency_keys::key.eq(key))
+        .select((idempotency_keys::request_hash, idempotency_keys::order_id));
+    Ok(with_conn!(conn, |c| query.first(c).await.optional())?)
+}
+
+/// Records the order a key made, in the same transaction that took the key.
+pub async fn attach_key(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    customer_id: i64,
+    key: &str,
+    order_id: i64,
+) -> AppResult<()> {
+    let target = idempotency_keys::table
+        .filter(idempotency_keys::vendor_id.eq(tenant.0))
+        .filter(idempotency_keys::customer_id.eq(customer_id))
+        .filter(idempotency_keys::key.eq(key));
+    with_conn!(conn, |c| {
+        diesel::update(target)
+            .set(idempotency_keys::order_id.eq(order_id))
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}
