@@ -1,9 +1,13 @@
 //! The `Order` and `OrderItem` types, the order queries and the order mutations.
 
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object};
 
 use crate::auth::RoleGuard;
+use crate::catalog::ProductRow;
 use crate::catalog::graphql::Product;
 use crate::db::TenantId;
 use crate::error::{AppError, AppResult};
@@ -14,107 +18,187 @@ use crate::orders::flows::{self, LineRequest, scope_of};
 use crate::orders::model::OrderScope;
 use crate::orders::{OrderItemRow, OrderRow, OrderStatus, store};
 use crate::users::Role;
+use crate::users::UserRow;
 use crate::users::graphql::User;
 
-pub struct Order(pub OrderRow);
+/// An order, with what was loaded ahead for its page (if anything).
+pub struct Order {
+    row: OrderRow,
+    page: Option<Arc<PageData>>,
+}
+
+/// The nested rows of a whole page of orders, each kind loaded in one query before the page's fields
+/// resolve: a page costs the same number of queries whatever its size.
+#[derive(Default)]
+struct PageData {
+    items: Option<HashMap<i64, Vec<OrderItemRow>>>,
+    products: Option<HashMap<i64, ProductRow>>,
+    users: Option<HashMap<i64, UserRow>>,
+}
+
+impl PageData {
+    /// Loads what the selection under a page asks for (`items`, `items.product`, `customer`,
+    /// `assignedStaff`), one batch per kind.
+    async fn load(ctx: &Context<'_>, rows: &[OrderRow]) -> AppResult<Option<Arc<Self>>> {
+        let look = ctx.look_ahead();
+        let node = |field: &str| {
+            look.field("nodes").field(field).exists()
+                || look.field("edges").field("node").field(field).exists()
+        };
+        let product_selected = || {
+            look.field("nodes").field("items").field("product").exists()
+                || look
+                    .field("edges")
+                    .field("node")
+                    .field("items")
+                    .field("product")
+                    .exists()
+        };
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let loaders = ctx.loaders()?;
+        let mut page = PageData::default();
+        if node("items") {
+            let items = loaders
+                .order_items
+                .load_many(rows.iter().map(|r| r.id))
+                .await?;
+            if product_selected() {
+                let ids: BTreeSet<i64> = items
+                    .values()
+                    .flatten()
+                    .map(|item| item.product_id)
+                    .collect();
+                page.products = Some(loaders.products.load_many(ids).await?);
+            }
+            page.items = Some(items);
+        }
+        if node("customer") || node("assignedStaff") {
+            let ids: BTreeSet<i64> = rows
+                .iter()
+                .flat_map(|r| std::iter::once(r.customer_id).chain(r.assigned_staff_id))
+                .collect();
+            page.users = Some(loaders.users.load_many(ids).await?);
+        }
+        Ok(Some(Arc::new(page)))
+    }
+}
+
+impl Order {
+    /// A user of this order: from the page's batch, or through the loader.
+    async fn user(&self, ctx: &Context<'_>, id: i64) -> AppResult<Option<UserRow>> {
+        match self.page.as_ref().and_then(|page| page.users.as_ref()) {
+            Some(users) => Ok(users.get(&id).cloned()),
+            None => Ok(ctx.loaders()?.users.load_one(id).await?),
+        }
+    }
+}
 
 #[Object]
 impl Order {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.row.id.to_string())
     }
 
     async fn status(&self) -> OrderStatus {
-        self.0.status()
+        self.row.status()
     }
 
     async fn address(&self) -> &str {
-        &self.0.address
+        &self.row.address
     }
 
     /// The sum of the lines, priced when the order was placed.
     async fn total(&self) -> Decimal {
-        Decimal::Cents(self.0.total_cents)
+        Decimal::Cents(self.row.total_cents)
     }
 
     async fn items(&self, ctx: &Context<'_>) -> AppResult<Vec<OrderItem>> {
-        let items = ctx.loaders()?.order_items.load_one(self.0.id).await?;
+        let items = match self.page.as_ref().and_then(|page| page.items.as_ref()) {
+            Some(items) => items.get(&self.row.id).cloned(),
+            None => ctx.loaders()?.order_items.load_one(self.row.id).await?,
+        };
+        let page = &self.page;
         Ok(items
             .unwrap_or_default()
             .into_iter()
-            .map(OrderItem)
+            .map(|row| OrderItem {
+                row,
+                page: page.clone(),
+            })
             .collect())
     }
 
     async fn customer(&self, ctx: &Context<'_>) -> AppResult<User> {
-        ctx.loaders()?
-            .users
-            .load_one(self.0.customer_id)
+        self.user(ctx, self.row.customer_id)
             .await?
             .map(User::from)
             .ok_or_else(|| AppError::internal("an order's customer is missing"))
     }
 
     async fn assigned_staff(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        let Some(staff_id) = self.0.assigned_staff_id else {
+        let Some(staff_id) = self.row.assigned_staff_id else {
             return Ok(None);
         };
-        Ok(ctx
-            .loaders()?
-            .users
-            .load_one(staff_id)
-            .await?
-            .map(User::from))
+        Ok(self.user(ctx, staff_id).await?.map(User::from))
     }
 
     async fn created_at(&self) -> DateTime {
-        self.0.created_at.into()
+        self.row.created_at.into()
     }
 
     async fn updated_at(&self) -> DateTime {
-        self.0.updated_at.into()
+        self.row.updated_at.into()
     }
 }
 
 impl From<OrderRow> for Order {
     fn from(row: OrderRow) -> Self {
-        Self(row)
+        Self { row, page: None }
     }
 }
 
 /// A line of an order, with the product's name and price as they were when it was placed.
-pub struct OrderItem(OrderItemRow);
+pub struct OrderItem {
+    row: OrderItemRow,
+    page: Option<Arc<PageData>>,
+}
 
 #[Object]
 impl OrderItem {
     async fn product_id(&self) -> ID {
-        ID(self.0.product_id.to_string())
+        ID(self.row.product_id.to_string())
     }
 
     async fn product_name(&self) -> &str {
-        &self.0.product_name
+        &self.row.product_name
     }
 
     async fn unit_price(&self) -> Decimal {
-        Decimal::Cents(self.0.unit_price_cents)
+        Decimal::Cents(self.row.unit_price_cents)
     }
 
     async fn quantity(&self) -> i32 {
-        self.0.quantity
+        self.row.quantity
     }
 
     async fn line_total(&self) -> Decimal {
-        Decimal::Cents(self.0.unit_price_cents * i64::from(self.0.quantity))
+        Decimal::Cents(self.row.unit_price_cents * i64::from(self.row.quantity))
     }
 
     /// The product as it is now; null once it has left the catalog.
     async fn product(&self, ctx: &Context<'_>) -> AppResult<Option<Product>> {
-        Ok(ctx
-            .loaders()?
-            .products
-            .load_one(self.0.product_id)
-            .await?
-            .map(Product::from))
+        let product = match self.page.as_ref().and_then(|page| page.products.as_ref()) {
+            Some(products) => products.get(&self.row.product_id).cloned(),
+            None => {
+                ctx.loaders()?
+                    .products
+                    .load_one(self.row.product_id)
+                    .await?
+            }
+        };
+        Ok(product.map(Product::from))
     }
 }
 
@@ -156,15 +240,19 @@ async fn order_page(
         page.fetch_limit(),
     )
     .await?;
-    Ok(page.into_connection(
-        rows,
-        |row| row.id,
-        OrderListing {
-            tenant,
-            scope,
-            status,
-        },
-    ))
+    drop(pooled);
+    let on_page = &rows[..rows.len().min(page.first as usize)];
+    let nested = PageData::load(ctx, on_page).await?;
+    let listing = OrderListing {
+        tenant,
+        scope,
+        status,
+    };
+    let mut connection: OrderConnection = page.into_connection(rows, |row| row.id, listing);
+    for edge in &mut connection.edges {
+        edge.node.page = nested.clone();
+    }
+    Ok(connection)
 }
 
 #[derive(InputObject)]
@@ -225,7 +313,7 @@ impl OrdersQuery {
         let mut pooled = ctx.state().db.get().await?;
         Ok(store::find(&mut pooled.conn(), tenant, scope, id)
             .await?
-            .map(Order))
+            .map(Order::from))
     }
 }
 
@@ -257,7 +345,7 @@ impl OrdersMutation {
             input.idempotency_key.as_deref(),
         )
         .await?;
-        Ok(Order(order))
+        Ok(order.into())
     }
 
     /// Moves an order along PENDING -> PROCESSING -> SHIPPED -> DELIVERED, or to CANCELLED from PENDING
@@ -272,9 +360,11 @@ impl OrdersMutation {
         let tenant = ctx.request().tenant_id()?;
         let identity = ctx.request().identity()?;
         let id = parse_id(&id).ok_or(AppError::NotFound("no such order"))?;
-        Ok(Order(
-            flows::update_status(ctx.state(), tenant, identity, id, status).await?,
-        ))
+        Ok(
+            flows::update_status(ctx.state(), tenant, identity, id, status)
+                .await?
+                .into(),
+        )
     }
 
     /// Assigns an order to a staff member of the store.
@@ -287,9 +377,11 @@ impl OrdersMutation {
     ) -> AppResult<Order> {
         let tenant = ctx.request().tenant_id()?;
         let order_id = parse_id(&order_id).ok_or(AppError::NotFound("no such order"))?;
-        Ok(Order(
-            flows::assign_staff(ctx.state(), tenant, order_id, parse_id(&staff_id)).await?,
-        ))
+        Ok(
+            flows::assign_staff(ctx.state(), tenant, order_id, parse_id(&staff_id))
+                .await?
+                .into(),
+        )
     }
 
     /// Cancels an order and puts its units back in stock: a customer their own while PENDING, the owner
@@ -299,8 +391,8 @@ impl OrdersMutation {
         let tenant = ctx.request().tenant_id()?;
         let identity = ctx.request().identity()?;
         let id = parse_id(&id).ok_or(AppError::NotFound("no such order"))?;
-        Ok(Order(
-            flows::cancel(ctx.state(), tenant, identity, id).await?,
-        ))
+        Ok(flows::cancel(ctx.state(), tenant, identity, id)
+            .await?
+            .into())
     }
 }

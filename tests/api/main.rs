@@ -5,6 +5,7 @@ mod harness;
 
 mod accounts;
 mod catalog;
+mod orders;
 mod request_context;
 mod schema;
 mod transport;

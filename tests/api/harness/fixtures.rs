@@ -82,6 +82,20 @@ impl TestApp {
         Account::from_auth_payload(&response.data()["register"])
     }
 
+    /// Signs up `count` customers named `{prefix}00`, `{prefix}01`… at the store `domain`, concurrently.
+    pub async fn register_customers(
+        &self,
+        domain: &str,
+        prefix: &str,
+        count: usize,
+    ) -> Vec<Account> {
+        let signups = (0..count).map(|i| {
+            let username = format!("{prefix}{i:02}");
+            async move { self.register_customer(domain, &username).await }
+        });
+        futures_util::future::join_all(signups).await
+    }
+
     /// Signs in `username` at the store `domain`.
     pub async fn login(&self, domain: &str, username: &str, password: &str) -> Account {
         let response = self
