@@ -1,6 +1,7 @@
 //! The `multistore` command: `serve` (the default), `migrate`, `print-schema`.
 
 use anyhow::Context as _;
+use multistore::config::{DEFAULT_SQLITE_FILE, DatabaseUrl};
 use multistore::{Config, graphql};
 use tracing_subscriber::EnvFilter;
 
@@ -72,11 +73,14 @@ async fn serve() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Needs only `DATABASE_URL`: migrating must not generate a JWT secret as a side effect.
 async fn migrate() -> anyhow::Result<()> {
     init_logs();
-    let config = Config::from_env()?;
-    let applied = multistore::db::run_migrations(&config.database_url).await?;
-    tracing::info!(applied, database = ?config.database_url, "migrations done");
+    let url = DatabaseUrl::parse(
+        &std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_SQLITE_FILE.to_owned()),
+    );
+    let applied = multistore::db::run_migrations(&url).await?;
+    tracing::info!(applied, database = ?url, "migrations done");
     Ok(())
 }
 

@@ -788,6 +788,10 @@ async fn fifty_customers_race_for_ten_units(app: TestApp) {
     for refused in results.iter().filter(|r| r.body.get("errors").is_some()) {
         assert_eq!(refused.code(), "INSUFFICIENT_STOCK", "{:#}", refused.body);
     }
+    println!(
+        "50 customers for 10 units: {sold} sold, {} refused",
+        results.len() - sold
+    );
     assert_eq!(sold, 10);
     assert_eq!(stock_of(&app, &store, &watch).await, 0);
     let (_, orders) = visible_orders(&app, &store, &store.owner, "orders", "").await;
@@ -860,6 +864,7 @@ async fn concurrent_orders_and_cancels_keep_stock_consistent(app: TestApp) {
         stock_of(&app, &store, &watch).await,
         stock_of(&app, &store, &strap).await,
     ];
+    println!("mixed orders and cancels: sold {sold:?}, left {left:?} of {INITIAL} each");
     assert!(left.iter().all(|l| *l >= 0));
     assert_eq!(
         sold[0] + left[0],
