@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::throttle::LoginThrottle;
 use crate::auth::{Passwords, TokenKeys};
 use crate::config::Config;
 use crate::db::Db;
@@ -12,6 +13,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub tokens: Arc<TokenKeys>,
     pub passwords: Passwords,
+    pub throttle: Arc<LoginThrottle>,
 }
 
 impl AppState {
@@ -19,6 +21,7 @@ impl AppState {
         Self {
             tokens: Arc::new(TokenKeys::new(&config)),
             passwords: Passwords::new(config.bcrypt_cost),
+            throttle: Arc::default(),
             config: Arc::new(config),
             db,
         }

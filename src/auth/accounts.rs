@@ -3,7 +3,9 @@
 
 use crate::auth::refresh;
 use crate::auth::tokens::Subject;
-use crate::db::{Conn, now};
+use std::net::IpAddr;
+
+use crate::db::{Conn, TenantId, now};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::transaction;
@@ -112,7 +114,7 @@ pub async fn register_vendor(
         )
         .await?;
         let user = users::store::insert(conn, &owner.row(vendor.id, Role::Owner)).await?;
-        sign_in(state, conn, vendor, user).await
+        sign_in(state, conn, vendor, user, None).await
     })
 }
 
@@ -126,21 +128,25 @@ pub async fn register_customer(
     let mut pooled = state.db.get().await?;
     transaction!(&mut pooled.conn(), |conn| {
         let user = users::store::insert(conn, &account.row(vendor.id, Role::Customer)).await?;
-        sign_in(state, conn, vendor.clone(), user).await
+        sign_in(state, conn, vendor.clone(), user, None).await
     })
 }
 
 /// Checks a username and password in `vendor`'s store. An unknown user, a wrong password and a
-/// deactivated account give the same answer after about the same time.
+/// deactivated account give the same answer after about the same time. Failures are throttled per
+/// account and per client address.
 pub async fn login(
     state: &AppState,
     vendor: &VendorRow,
     username: &str,
     password: &str,
+    client: Option<IpAddr>,
 ) -> AppResult<SignedIn> {
+    let tenant = vendor.tenant_id();
+    state.throttle.check(tenant, username, client)?;
     let mut pooled = state.db.get().await?;
     let conn = &mut pooled.conn();
-    let user = users::store::find_by_username(conn, vendor.tenant_id(), username).await?;
+    let user = users::store::find_by_username(conn, tenant, username).await?;
     let verified = match &user {
         Some(user) => {
             state
@@ -152,18 +158,146 @@ pub async fn login(
     };
     match user {
         Some(user) if verified && user.is_active => {
-            sign_in(state, conn, vendor.clone(), user).await
+            state.throttle.succeeded(tenant, username);
+            sign_in(state, conn, vendor.clone(), user, None).await
         }
-        _ => Err(AppError::Unauthenticated("wrong username or password")),
+        _ => {
+            state.throttle.failed(tenant, username, client);
+            Err(AppError::Unauthenticated("wrong username or password"))
+        }
     }
 }
 
-/// Mints an access token and a refresh token (a new family) for `user`.
+/// Adds a staff member to the owner's store.
+pub async fn create_staff(
+    state: &AppState,
+    tenant: TenantId,
+    account: &NewAccount<'_>,
+) -> AppResult<UserRow> {
+    let account = CheckedAccount::check(state, account).await?;
+    let mut pooled = state.db.get().await?;
+    users::store::insert(&mut pooled.conn(), &account.row(tenant.0, Role::Staff)).await
+}
+
+/// Deactivates a staff member: they cannot sign in, their access tokens fail the per-request check at
+/// once, and their refresh tokens are revoked.
+pub async fn deactivate_staff(
+    state: &AppState,
+    tenant: TenantId,
+    user_id: i64,
+) -> AppResult<UserRow> {
+    let mut pooled = state.db.get().await?;
+    transaction!(&mut pooled.conn(), |conn| {
+        let user = users::store::deactivate_staff(conn, tenant, user_id)
+            .await?
+            .ok_or(AppError::NotFound("no such staff member"))?;
+        refresh::revoke_user(conn, tenant, user.id).await?;
+        Ok(user)
+    })
+}
+
+/// What presenting a refresh token came to.
+enum Refreshed {
+    Signed(Box<SignedIn>),
+    /// The token was already used: its whole family is now revoked.
+    Reused,
+    Refused,
+}
+
+/// Trades a refresh token for a new pair. The old token dies; presenting a token that was already
+/// traded revokes its whole family (someone else has it), and is refused.
+pub async fn refresh(
+    state: &AppState,
+    token: &str,
+    header_tenant: Option<TenantId>,
+) -> AppResult<SignedIn> {
+    let refused = || AppError::Unauthenticated("this refresh token is not valid");
+    let (tenant, hash) = refresh::parse(token).ok_or_else(refused)?;
+    if header_tenant.is_some_and(|header| header != tenant) {
+        return Err(AppError::Forbidden("this token belongs to another store"));
+    }
+    let mut pooled = state.db.get().await?;
+    let outcome = transaction!(&mut pooled.conn(), |conn| {
+        let Some(row) = refresh::find(conn, tenant, &hash).await? else {
+            return Ok(Refreshed::Refused);
+        };
+        if row.revoked_at.is_some() || row.expires_at <= now() {
+            return Ok(Refreshed::Refused);
+        }
+        if !refresh::mark_rotated(conn, tenant, row.id).await? {
+            refresh::revoke_family(conn, tenant, &row.family_id).await?;
+            return Ok(Refreshed::Reused);
+        }
+        let user = users::store::find(conn, tenant, row.user_id).await?;
+        let vendor = vendors::store::find(conn, tenant).await?;
+        let (Some(user), Some(vendor)) = (user.filter(|u| u.is_active), vendor) else {
+            return Ok(Refreshed::Refused);
+        };
+        let signed = sign_in(state, conn, vendor, user, Some(&row.family_id)).await?;
+        Ok(Refreshed::Signed(Box::new(signed)))
+    })?;
+    match outcome {
+        Refreshed::Signed(signed) => Ok(*signed),
+        Refreshed::Reused => {
+            tracing::warn!(
+                tenant = tenant.0,
+                "a rotated refresh token was presented again; its family is revoked"
+            );
+            Err(refused())
+        }
+        Refreshed::Refused => Err(refused()),
+    }
+}
+
+/// Revokes the family of a refresh token; `false` when the token names nothing live.
+pub async fn logout(state: &AppState, token: &str) -> AppResult<bool> {
+    let Some((tenant, hash)) = refresh::parse(token) else {
+        return Ok(false);
+    };
+    let mut pooled = state.db.get().await?;
+    transaction!(&mut pooled.conn(), |conn| {
+        match refresh::find(conn, tenant, &hash).await? {
+            Some(row) => Ok(refresh::revoke_family(conn, tenant, &row.family_id).await? > 0),
+            None => Ok(false),
+        }
+    })
+}
+
+/// Changes the signed-in user's password after checking the current one (throttled like a login), and
+/// revokes their refresh tokens: every other session must sign in again.
+pub async fn change_password(
+    state: &AppState,
+    tenant: TenantId,
+    user_id: i64,
+    current: &str,
+    new: &str,
+    client: Option<IpAddr>,
+) -> AppResult<()> {
+    validation::password("newPassword", new)?;
+    let mut pooled = state.db.get().await?;
+    let user = users::store::find(&mut pooled.conn(), tenant, user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated("this account is not active"))?;
+    state.throttle.check(tenant, &user.username, client)?;
+    if !state.passwords.verify(current, &user.password_hash).await? {
+        state.throttle.failed(tenant, &user.username, client);
+        return Err(AppError::Unauthenticated("the current password is wrong"));
+    }
+    let hash = state.passwords.hash(new).await?;
+    transaction!(&mut pooled.conn(), |conn| {
+        users::store::set_password_hash(conn, tenant, user.id, &hash).await?;
+        refresh::revoke_user(conn, tenant, user.id).await?;
+        Ok(())
+    })
+}
+
+/// Mints an access token and a refresh token (in `family`, or a new one) for `user`.
 async fn sign_in(
     state: &AppState,
     conn: &mut Conn<'_>,
     vendor: VendorRow,
     user: UserRow,
+    family: Option<&str>,
 ) -> AppResult<SignedIn> {
     let access_token = state.tokens.issue_access(&Subject {
         user_id: user.id,
@@ -175,7 +309,7 @@ async fn sign_in(
         conn,
         vendor.tenant_id(),
         user.id,
-        None,
+        family,
         state.config.refresh_token_ttl,
     )
     .await?;

@@ -1,10 +1,13 @@
 //! Account operations: `registerVendor`, `register`, `login`.
 
-use async_graphql::{Context, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
+use crate::auth::RoleGuard;
 use crate::auth::accounts::{self, NewAccount, NewStore, SignedIn};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::graphql::ContextExt as _;
+use crate::graphql::pagination::parse_id;
+use crate::users::Role;
 use crate::users::graphql::User;
 use crate::vendors::graphql::Vendor;
 
@@ -57,6 +60,15 @@ pub struct LoginInput {
     pub password: String,
 }
 
+#[derive(InputObject)]
+pub struct CreateStaffInput {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
 #[derive(Default)]
 pub struct AuthMutation;
 
@@ -103,8 +115,82 @@ impl AuthMutation {
     /// Signs in to the store named by `X-Tenant-Domain`.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> AppResult<AuthPayload> {
         let vendor = ctx.request().tenant()?;
-        let signed_in =
-            accounts::login(ctx.state(), vendor, &input.username, &input.password).await?;
+        let signed_in = accounts::login(
+            ctx.state(),
+            vendor,
+            &input.username,
+            &input.password,
+            ctx.request().client_ip,
+        )
+        .await?;
         Ok(signed_in.into())
+    }
+
+    /// Trades a refresh token for a new pair; the old one stops working. Presenting a refresh token that
+    /// was already traded revokes every token of its sign-in.
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> AppResult<AuthPayload> {
+        let header_tenant = ctx.request().tenant.as_ref().map(|v| v.tenant_id());
+        Ok(
+            accounts::refresh(ctx.state(), &refresh_token, header_tenant)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Ends the sign-in the refresh token belongs to; `false` when it names no live sign-in.
+    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> AppResult<bool> {
+        accounts::logout(ctx.state(), &refresh_token).await
+    }
+
+    /// Changes the signed-in user's password; every refresh token of theirs stops working.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> AppResult<bool> {
+        let identity = ctx.request().identity()?;
+        accounts::change_password(
+            ctx.state(),
+            identity.tenant_id,
+            identity.user_id,
+            &current_password,
+            &new_password,
+            ctx.request().client_ip,
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// Adds a staff member to the owner's store.
+    #[graphql(guard = "RoleGuard::only(&[Role::Owner])")]
+    async fn create_staff(&self, ctx: &Context<'_>, input: CreateStaffInput) -> AppResult<User> {
+        let tenant = ctx.request().tenant_id()?;
+        let account = NewAccount {
+            username: &input.username,
+            email: &input.email,
+            password: &input.password,
+            first_name: input.first_name.as_deref(),
+            last_name: input.last_name.as_deref(),
+        };
+        Ok(accounts::create_staff(ctx.state(), tenant, &account)
+            .await?
+            .into())
+    }
+
+    /// Deactivates a staff member of the store: they can no longer sign in, and their tokens stop
+    /// working at once.
+    #[graphql(guard = "RoleGuard::only(&[Role::Owner])")]
+    async fn deactivate_staff(&self, ctx: &Context<'_>, id: ID) -> AppResult<User> {
+        let tenant = ctx.request().tenant_id()?;
+        let id = parse_id(&id).ok_or(AppError::NotFound("no such staff member"))?;
+        Ok(accounts::deactivate_staff(ctx.state(), tenant, id)
+            .await?
+            .into())
     }
 }

@@ -6,6 +6,7 @@ pub mod graphql;
 pub mod guards;
 pub mod passwords;
 pub mod refresh;
+pub mod throttle;
 pub mod tokens;
 
 use base64::Engine as _;

@@ -27,6 +27,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     crate::auth::graphql::AuthMutation,
+    crate::vendors::graphql::VendorsMutation,
     crate::catalog::graphql::CatalogMutation,
     crate::orders::graphql::OrdersMutation,
 );

@@ -6,6 +6,8 @@
 //! - a valid token of another tenant than the header's: 403 `FORBIDDEN`;
 //! - a token without the header: the token's tenant.
 
+use std::net::IpAddr;
+
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 
@@ -31,6 +33,8 @@ pub struct Identity {
 pub struct RequestContext {
     pub tenant: Option<VendorRow>,
     pub identity: Option<Identity>,
+    /// The peer address of the connection (used to throttle failed logins per address).
+    pub client_ip: Option<IpAddr>,
 }
 
 impl RequestContext {
@@ -52,7 +56,11 @@ impl RequestContext {
 }
 
 /// Settles tenant and identity from the headers; an `Err` is answered with its HTTP status at once.
-pub async fn resolve(state: &AppState, headers: &HeaderMap) -> AppResult<RequestContext> {
+pub async fn resolve(
+    state: &AppState,
+    headers: &HeaderMap,
+    client_ip: Option<IpAddr>,
+) -> AppResult<RequestContext> {
     let domain = match headers.get(TENANT_HEADER) {
         Some(value) => {
             let text = value.to_str().map_err(|_| AppError::TenantNotFound)?;
@@ -62,7 +70,10 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> AppResult<Request
     };
     let bearer = bearer_token(headers)?;
     if domain.is_none() && bearer.is_none() {
-        return Ok(RequestContext::default());
+        return Ok(RequestContext {
+            client_ip,
+            ..RequestContext::default()
+        });
     }
     // The token is checked before any I/O: a forged one costs no database work.
     let claims = bearer
@@ -83,6 +94,7 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> AppResult<Request
         return Ok(RequestContext {
             tenant: header_vendor,
             identity: None,
+            client_ip,
         });
     };
 
@@ -111,6 +123,7 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> AppResult<Request
     Ok(RequestContext {
         tenant: Some(tenant),
         identity: Some(identity),
+        client_ip,
     })
 }
 

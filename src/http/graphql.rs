@@ -5,13 +5,14 @@
 //! cannot cancel a mutation half-way through its transaction, and a panic becomes a 500, not a lost
 //! connection.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse};
 use axum::body::{Body, to_bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Request, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use tracing::Instrument as _;
 
@@ -24,7 +25,13 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Operations in one batched request; more are answered 400.
 pub const MAX_BATCH: usize = 10;
 
-pub async fn execute(State(state): State<HttpState>, headers: HeaderMap, body: Body) -> Response {
+pub async fn execute(State(state): State<HttpState>, request: Request<Body>) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
+    let client_ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
     let bytes = match to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => {
@@ -38,7 +45,7 @@ pub async fn execute(State(state): State<HttpState>, headers: HeaderMap, body: B
         Ok(batch) => batch,
         Err(err) => return error_response(StatusCode::BAD_REQUEST, err),
     };
-    let request_context = match context::resolve(&state.app, &headers).await {
+    let request_context = match context::resolve(&state.app, &headers, client_ip).await {
         Ok(request_context) => request_context,
         Err(err) => {
             let status = StatusCode::from_u16(err.code().http_status())

@@ -1,10 +1,13 @@
 //! The `User` type and the queries about people.
 
+use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object, SimpleObject};
 
 use crate::auth::RoleGuard;
+use crate::db::TenantId;
 use crate::error::{AppError, AppResult};
 use crate::graphql::ContextExt as _;
+use crate::graphql::pagination::{DEFAULT_PAGE, IdCursor, Page};
 use crate::graphql::scalars::DateTime;
 use crate::users::{Role, UserRow, store};
 
@@ -17,6 +20,8 @@ pub struct User {
     pub first_name: String,
     pub last_name: String,
     pub role: Role,
+    /// False once the owner has deactivated the account.
+    pub is_active: bool,
     pub created_at: DateTime,
 }
 
@@ -29,9 +34,48 @@ impl From<UserRow> for User {
             email: row.email,
             first_name: row.first_name,
             last_name: row.last_name,
+            is_active: row.is_active,
             created_at: row.created_at.into(),
         }
     }
+}
+
+/// The fields a people listing adds to its connection. `totalCount` runs its query only when asked.
+pub struct UserListing {
+    tenant: TenantId,
+    role: Role,
+}
+
+#[Object]
+impl UserListing {
+    /// How many people the listing holds across all its pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
+        let mut pooled = ctx.state().db.get().await?;
+        store::count(&mut pooled.conn(), self.tenant, self.role).await
+    }
+}
+
+pub type UserConnection = Connection<IdCursor, User, UserListing>;
+
+/// A page of the store's people with `role`, by id.
+async fn people(
+    ctx: &Context<'_>,
+    role: Role,
+    first: Option<i32>,
+    after: Option<String>,
+) -> AppResult<UserConnection> {
+    let tenant = ctx.request().tenant_id()?;
+    let page = Page::new(first.unwrap_or(DEFAULT_PAGE), after.as_deref())?;
+    let mut pooled = ctx.state().db.get().await?;
+    let rows = store::list(
+        &mut pooled.conn(),
+        tenant,
+        role,
+        page.after,
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(page.into_connection(rows, |row| row.id, UserListing { tenant, role }))
 }
 
 #[derive(Default)]
@@ -48,5 +92,27 @@ impl UsersQuery {
             .await?
             .map(User::from)
             .ok_or(AppError::Unauthenticated("this account is not active"))
+    }
+
+    /// The store's staff, active or not, by id.
+    #[graphql(guard = "RoleGuard::only(&[Role::Owner])")]
+    async fn staff(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<UserConnection> {
+        people(ctx, Role::Staff, first, after).await
+    }
+
+    /// The store's customers, by id.
+    #[graphql(guard = "RoleGuard::only(&[Role::Owner])")]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<UserConnection> {
+        people(ctx, Role::Customer, first, after).await
     }
 }

@@ -1,11 +1,15 @@
 //! The `Vendor` type and the query about the current store.
 
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 
-use crate::error::AppResult;
+use crate::auth::RoleGuard;
+use crate::error::{AppError, AppResult};
 use crate::graphql::ContextExt as _;
 use crate::graphql::scalars::DateTime;
+use crate::users::Role;
+use crate::validation;
 use crate::vendors::VendorRow;
+use crate::vendors::store;
 
 /// A store hosted on the platform.
 #[derive(SimpleObject, Clone, Debug)]
@@ -37,5 +41,48 @@ impl VendorsQuery {
     /// The store named by `X-Tenant-Domain` or by the token. Public: a storefront shows its name.
     async fn vendor(&self, ctx: &Context<'_>) -> AppResult<Vendor> {
         Ok(ctx.request().tenant()?.clone().into())
+    }
+}
+
+/// Only the fields given change; `contactEmail: null` removes the contact email.
+#[derive(InputObject)]
+pub struct UpdateVendorInput {
+    pub store_name: Option<String>,
+    pub contact_email: MaybeUndefined<String>,
+}
+
+#[derive(Default)]
+pub struct VendorsMutation;
+
+#[Object]
+impl VendorsMutation {
+    /// Changes the owner's store: its name and contact email (the domain never changes).
+    #[graphql(guard = "RoleGuard::only(&[Role::Owner])")]
+    async fn update_vendor(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateVendorInput,
+    ) -> AppResult<Vendor> {
+        let tenant = ctx.request().tenant_id()?;
+        let store_name = input
+            .store_name
+            .as_deref()
+            .map(|name| validation::store_name("storeName", name))
+            .transpose()?;
+        let contact_email = match &input.contact_email {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(email) if email.trim().is_empty() => Some(None),
+            MaybeUndefined::Value(email) => Some(Some(validation::email("contactEmail", email)?)),
+        };
+        let mut pooled = ctx.state().db.get().await?;
+        let updated = store::update(
+            &mut pooled.conn(),
+            tenant,
+            store_name.as_deref(),
+            contact_email.as_ref().map(Option::as_deref),
+        )
+        .await?;
+        updated.map(Vendor::from).ok_or(AppError::TenantNotFound)
     }
 }

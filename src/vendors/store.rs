@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::db::schema::vendors;
-use crate::db::{Conn, TenantId};
+use crate::db::{Conn, TenantId, now};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::vendors::model::{NewVendor, VendorRow};
 use crate::with_conn;
@@ -48,4 +48,35 @@ pub async fn find_by_domain(conn: &mut Conn<'_>, domain: &str) -> AppResult<Opti
             .await
             .optional()
     })?)
+}
+
+/// Changes a vendor's store name and contact email. `contact_email: Some(None)` clears it.
+pub async fn update(
+    conn: &mut Conn<'_>,
+    id: TenantId,
+    store_name: Option<&str>,
+    contact_email: Option<Option<&str>>,
+) -> AppResult<Option<VendorRow>> {
+    let changes = VendorChanges {
+        store_name,
+        contact_email,
+        updated_at: now(),
+    };
+    let target = vendors::table.find(id.0);
+    Ok(with_conn!(conn, |c| {
+        diesel::update(target)
+            .set(&changes)
+            .returning(VendorRow::as_returning())
+            .get_result(c)
+            .await
+            .optional()
+    })?)
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = vendors)]
+struct VendorChanges<'a> {
+    store_name: Option<&'a str>,
+    contact_email: Option<Option<&'a str>>,
+    updated_at: chrono::NaiveDateTime,
 }

@@ -254,7 +254,7 @@ async fn login_checks_the_password_in_the_store(app: TestApp) {
         "one answer for all: {messages:?}"
     );
 
-    crate::request_context::set_active(&app, &one.staff.id, false).await;
+    app.deactivate_staff(&one, &one.staff).await;
     let response = app
         .gql()
         .tenant(&one.domain)

@@ -581,7 +581,7 @@ async fn staff_assignments_are_saved_and_checked(app: TestApp) {
     let response = assign(&app, &other, &other.owner, &order, &other.staff.id).await;
     assert_eq!(response.code(), "NOT_FOUND", "another store's order");
 
-    crate::request_context::set_active(&app, &store.staff.id, false).await;
+    app.deactivate_staff(&store, &store.staff).await;
     let response = assign(&app, &store, &store.owner, &order, &store.staff.id).await;
     assert_eq!(
         response.code(),

@@ -162,7 +162,7 @@ async fn tokens_of_deactivated_users_stop_working(app: TestApp) {
         .send(WHO, json!({}))
         .await
         .data();
-    set_active(&app, &store.staff.id, false).await;
+    app.deactivate_staff(&store, &store.staff).await;
     let response = app.as_user(&store, &store.staff).send(WHO, json!({})).await;
     response.assert_error(401, "UNAUTHENTICATED");
     let response = app
@@ -176,23 +176,6 @@ async fn tokens_of_deactivated_users_stop_working(app: TestApp) {
         .send(WHO, json!({}))
         .await
         .data();
-}
-
-/// Flips a user's active flag behind the API (the owner's `deactivateStaff` comes with the accounts work).
-pub async fn set_active(app: &TestApp, user_id: &str, active: bool) {
-    use diesel::prelude::*;
-    use diesel_async::RunQueryDsl;
-    use multistore::db::schema::users;
-    let id: i64 = user_id.parse().unwrap();
-    let mut pooled = app.state.db.get().await.unwrap();
-    let updated = multistore::with_conn!(pooled.conn(), |c| {
-        diesel::update(users::table.find(id))
-            .set(users::is_active.eq(active))
-            .execute(c)
-            .await
-    })
-    .unwrap();
-    assert_eq!(updated, 1);
 }
 
 fn claims_of(token: &str) -> Value {

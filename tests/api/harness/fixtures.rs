@@ -111,39 +111,44 @@ impl TestApp {
         Account::from_auth_payload(&response.data()["login"])
     }
 
-    /// Adds a staff member to the store through the store layer (the owner's `createStaff` comes with
-    /// the accounts work), then signs them in through the API.
-    pub async fn add_staff(&self, store_id: &str, domain: &str, username: &str) -> Account {
-        use multistore::users::model::NewUser;
-        let hash = self.state.passwords.hash(PASSWORD).await.unwrap();
-        let at = multistore::db::now();
-        let email = format!("{username}@{domain}");
-        let mut pooled = self.state.db.get().await.unwrap();
-        multistore::users::store::insert(
-            &mut pooled.conn(),
-            &NewUser {
-                vendor_id: store_id.parse().unwrap(),
-                username,
-                email: &email,
-                password_hash: &hash,
-                first_name: "Sam",
-                last_name: "Staff",
-                role: "staff",
-                is_active: true,
-                created_at: at,
-                updated_at: at,
-            },
-        )
-        .await
-        .unwrap();
+    /// The owner adds a staff member through `createStaff`, who then signs in.
+    pub async fn add_staff(&self, domain: &str, owner: &Account, username: &str) -> Account {
+        self.gql()
+            .tenant(domain)
+            .token(&owner.token)
+            .send(
+                "mutation($input: CreateStaffInput!) { createStaff(input: $input) { id role } }",
+                json!({ "input": {
+                    "username": username,
+                    "email": format!("{username}@{domain}"),
+                    "password": PASSWORD,
+                    "firstName": "Sam",
+                }}),
+            )
+            .await
+            .data();
         self.login(domain, username, PASSWORD).await
+    }
+
+    /// The store's owner deactivates `staff`.
+    pub async fn deactivate_staff(&self, store: &Store, staff: &Account) {
+        let response = self
+            .as_user(store, &store.owner)
+            .send(
+                "mutation($id: ID!) { deactivateStaff(id: $id) { id isActive } }",
+                json!({ "id": staff.id }),
+            )
+            .await;
+        assert_eq!(response.data()["deactivateStaff"]["isActive"], false);
     }
 
     /// A store at `{name}.example.com` with an owner, a staff member and a customer.
     pub async fn store(&self, name: &str) -> Store {
         let domain = format!("{name}.example.com");
         let (id, owner) = self.register_vendor(&domain).await;
-        let staff = self.add_staff(&id, &domain, &format!("{name}_staff")).await;
+        let staff = self
+            .add_staff(&domain, &owner, &format!("{name}_staff"))
+            .await;
         let customer = self
             .register_customer(&domain, &format!("{name}_customer"))
             .await;
