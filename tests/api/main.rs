@@ -4,8 +4,10 @@
 mod harness;
 
 mod accounts;
+mod authorization;
 mod catalog;
 mod orders;
 mod request_context;
 mod schema;
+mod sessions;
 mod transport;

@@ -1,0 +1,285 @@
+//! Who may call what (CONTRACT.md section 4), from one table: every operation of the schema, for each
+//! role of the store, and for each role of another store. A new operation without a row fails the test.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::catalog::create_product;
+use crate::harness::fixtures::PASSWORD;
+use crate::harness::{Account, Store, TestApp};
+use crate::on_both_backends;
+
+const OK: &str = "ok";
+const UNAUTH: &str = "UNAUTHENTICATED";
+const FORBID: &str = "FORBIDDEN";
+
+/// Callers, in the order of the expectation columns.
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Anonymous,
+    Customer,
+    Staff,
+    Owner,
+}
+
+const EVERYONE: [Who; 4] = [Who::Anonymous, Who::Customer, Who::Staff, Who::Owner];
+
+/// Operation, document, and the expected outcome for anonymous, customer, staff and owner.
+const TABLE: &[(&str, &str, [&str; 4])] = &[
+    ("me", "{ me { id } }", [UNAUTH, OK, OK, OK]),
+    ("vendor", "{ vendor { id } }", [OK, OK, OK, OK]),
+    ("products", "{ products { totalCount } }", [OK, OK, OK, OK]),
+    (
+        "product",
+        "query($id: ID!) { product(id: $id) { id } }",
+        [OK, OK, OK, OK],
+    ),
+    (
+        "orders",
+        "{ orders { totalCount } }",
+        [UNAUTH, FORBID, OK, OK],
+    ),
+    (
+        "myOrders",
+        "{ myOrders { totalCount } }",
+        [UNAUTH, OK, FORBID, FORBID],
+    ),
+    (
+        "order",
+        "query($id: ID!) { order(id: $id) { id } }",
+        [UNAUTH, OK, OK, OK],
+    ),
+    (
+        "staff",
+        "{ staff { totalCount } }",
+        [UNAUTH, FORBID, FORBID, OK],
+    ),
+    (
+        "customers",
+        "{ customers { totalCount } }",
+        [UNAUTH, FORBID, FORBID, OK],
+    ),
+    (
+        "registerVendor",
+        "mutation($input: RegisterVendorInput!) { registerVendor(input: $input) { accessToken } }",
+        [OK, OK, OK, OK],
+    ),
+    (
+        "register",
+        "mutation($input: RegisterInput!) { register(input: $input) { accessToken } }",
+        [OK, OK, OK, OK],
+    ),
+    (
+        "login",
+        "mutation($input: LoginInput!) { login(input: $input) { accessToken } }",
+        [OK, OK, OK, OK],
+    ),
+    (
+        "refreshToken",
+        "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }",
+        [OK, OK, OK, OK],
+    ),
+    (
+        "logout",
+        "mutation($t: String!) { logout(refreshToken: $t) }",
+        [OK, OK, OK, OK],
+    ),
+    (
+        "createStaff",
+        "mutation($input: CreateStaffInput!) { createStaff(input: $input) { id } }",
+        [UNAUTH, FORBID, FORBID, OK],
+    ),
+    (
+        "deactivateStaff",
+        "mutation($id: ID!) { deactivateStaff(id: $id) { id } }",
+        [UNAUTH, FORBID, FORBID, OK],
+    ),
+    (
+        "updateVendor",
+        "mutation { updateVendor(input: { storeName: \"Renamed\" }) { id } }",
+        [UNAUTH, FORBID, FORBID, OK],
+    ),
+    (
+        "changePassword",
+        "mutation($p: String!) { changePassword(currentPassword: $p, newPassword: $p) }",
+        [UNAUTH, OK, OK, OK],
+    ),
+    (
+        "createProduct",
+        "mutation { createProduct(input: { name: \"X\", price: \"1.00\", stock: 1 }) { id } }",
+        [UNAUTH, FORBID, OK, OK],
+    ),
+    (
+        "updateProduct",
+        "mutation($id: ID!) { updateProduct(id: $id, input: { stock: 2 }) { id } }",
+        [UNAUTH, FORBID, OK, OK],
+    ),
+    (
+        "deleteProduct",
+        "mutation($id: ID!) { deleteProduct(id: $id) }",
+        [UNAUTH, FORBID, OK, OK],
+    ),
+    (
+        "placeOrder",
+        "mutation($id: ID!) { placeOrder(input: { items: [{ productId: $id, quantity: 1 }], address: \"A\" }) { id } }",
+        [UNAUTH, OK, FORBID, FORBID],
+    ),
+    (
+        "updateOrderStatus",
+        "mutation($id: ID!) { updateOrderStatus(id: $id, status: PROCESSING) { id } }",
+        [UNAUTH, FORBID, OK, OK],
+    ),
+    (
+        "assignStaff",
+        "mutation($id: ID!, $staff: ID!) { assignStaff(orderId: $id, staffId: $staff) { id } }",
+        [UNAUTH, FORBID, FORBID, OK],
+    ),
+    (
+        "cancelOrder",
+        "mutation($id: ID!) { cancelOrder(id: $id) { id } }",
+        [UNAUTH, OK, FORBID, OK],
+    ),
+];
+
+on_both_backends!(
+    every_operation_follows_the_role_table,
+    the_table_covers_every_operation
+);
+
+fn account(store: &Store, who: Who) -> Option<&Account> {
+    match who {
+        Who::Anonymous => None,
+        Who::Customer => Some(&store.customer),
+        Who::Staff => Some(&store.staff),
+        Who::Owner => Some(&store.owner),
+    }
+}
+
+/// Fresh objects for one call of `operation`, so no call depends on what another one did.
+async fn variables(app: &TestApp, store: &Store, operation: &str, who: Who, n: usize) -> Value {
+    let item_name = format!("Item {n}");
+    let product = || create_product(app, store, &item_name, json!("1.00"), 10);
+    let order = || async {
+        let product = create_product(app, store, &format!("Ordered {n}"), json!("1.00"), 10).await;
+        let placed = app
+            .as_user(store, &store.customer)
+            .send(
+                "mutation($id: ID!) { placeOrder(input: { items: [{ productId: $id, quantity: 1 }], address: \"A\" }) { id } }",
+                json!({ "id": product["id"] }),
+            )
+            .await;
+        let id = placed.data()["placeOrder"]["id"].clone();
+        app.as_user(store, &store.owner)
+            .send(
+                "mutation($id: ID!, $staff: ID!) { assignStaff(orderId: $id, staffId: $staff) { id } }",
+                json!({ "id": id, "staff": store.staff.id }),
+            )
+            .await
+            .data();
+        id
+    };
+    let username = format!("fresh{n}");
+    let person = json!({ "username": username, "email": format!("{username}@mail.example.org"), "password": PASSWORD });
+    // Refresh tokens of their own, from a fresh sign-in (anonymous callers use a customer's).
+    let refresh_token = || async {
+        let name = match who {
+            Who::Anonymous | Who::Customer => "vendor1_customer",
+            Who::Staff => "vendor1_staff",
+            Who::Owner => "vendor1_owner",
+        };
+        app.login(&store.domain, name, PASSWORD).await.refresh_token
+    };
+    match operation {
+        "product" | "updateProduct" | "deleteProduct" | "placeOrder" => {
+            json!({ "id": product().await["id"] })
+        }
+        "order" | "updateOrderStatus" | "cancelOrder" => json!({ "id": order().await }),
+        "assignStaff" => json!({ "id": order().await, "staff": store.staff.id }),
+        "registerVendor" => {
+            let mut input = person.clone();
+            input["storeName"] = json!("Fresh");
+            input["domain"] = json!(format!("fresh{n}.example.com"));
+            json!({ "input": input })
+        }
+        "register" | "createStaff" => json!({ "input": person }),
+        "login" => json!({ "input": { "username": "vendor1_customer", "password": PASSWORD } }),
+        "refreshToken" | "logout" => json!({ "t": refresh_token().await }),
+        "deactivateStaff" => {
+            let staff = app.add_staff(&store.domain, &store.owner, &username).await;
+            json!({ "id": staff.id })
+        }
+        "changePassword" => json!({ "p": PASSWORD }),
+        _ => json!({}),
+    }
+}
+
+async fn every_operation_follows_the_role_table(app: TestApp) {
+    let store = app.store("vendor1").await;
+    let other = app.store("vendor2").await;
+    let mut n = 0;
+    let mut mismatches = Vec::new();
+    for (operation, document, expected) in TABLE {
+        for (who, expected) in EVERYONE.iter().zip(expected) {
+            n += 1;
+            let variables = variables(&app, &store, operation, *who, n).await;
+            let request = match account(&store, *who) {
+                Some(account) => app.as_user(&store, account),
+                None => app.gql().tenant(&store.domain),
+            };
+            let response = request.send(document, variables.clone()).await;
+            let outcome = match response.body.get("errors") {
+                None => OK.to_owned(),
+                Some(_) => response.code().to_owned(),
+            };
+            if outcome != *expected {
+                mismatches.push(format!(
+                    "{operation} as {who:?}: expected {expected}, got {:#}",
+                    response.body
+                ));
+            }
+
+            // The same role of another store, with this store's header: refused before anything runs.
+            if let Some(outsider) = account(&other, *who) {
+                let response = app
+                    .gql()
+                    .tenant(&store.domain)
+                    .token(&outsider.token)
+                    .send(document, variables)
+                    .await;
+                if (response.status, response.code()) != (403, FORBID) {
+                    mismatches.push(format!(
+                        "{operation} as {who:?} of another store: {:#}",
+                        response.body
+                    ));
+                }
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+async fn the_table_covers_every_operation(app: TestApp) {
+    let response = app
+        .gql()
+        .send(
+            "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }",
+            json!({}),
+        )
+        .await;
+    let schema = &response.data()["__schema"];
+    let mut operations = BTreeSet::new();
+    for root in ["queryType", "mutationType"] {
+        for field in schema[root]["fields"].as_array().unwrap() {
+            operations.insert(field["name"].as_str().unwrap().to_owned());
+        }
+    }
+    let covered: BTreeSet<String> = TABLE
+        .iter()
+        .map(|(name, _, _)| (*name).to_owned())
+        .collect();
+    assert_eq!(
+        covered, operations,
+        "every operation has a row in the authorization table"
+    );
+}
