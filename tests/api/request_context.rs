@@ -116,6 +116,12 @@ async fn bad_credentials_are_401(app: TestApp) {
     let refresh_typ = sign(&with(&claims, json!({ "typ": "refresh" })), JWT_SECRET);
     let other_issuer = sign(&with(&claims, json!({ "iss": "someone-else" })), JWT_SECRET);
     let no_expiry = sign(&without(&claims, "exp"), JWT_SECRET);
+    let missing: Vec<String> = ["typ", "aud", "iss", "sub"]
+        .iter()
+        .map(|claim| sign(&without(&claims, claim), JWT_SECRET))
+        .collect();
+    let other_audience = sign(&with(&claims, json!({ "aud": "another-api" })), JWT_SECRET);
+    let sub_mismatch = sign(&with(&claims, json!({ "sub": "1" })), JWT_SECRET);
     let unknown_user = sign(
         &with(&claims, json!({ "sub": "999999", "user_id": 999999 })),
         JWT_SECRET,
@@ -132,6 +138,12 @@ async fn bad_credentials_are_401(app: TestApp) {
         format!("Bearer {refresh_typ}"),
         format!("Bearer {other_issuer}"),
         format!("Bearer {no_expiry}"),
+        format!("Bearer {}", missing[0]),
+        format!("Bearer {}", missing[1]),
+        format!("Bearer {}", missing[2]),
+        format!("Bearer {}", missing[3]),
+        format!("Bearer {other_audience}"),
+        format!("Bearer {sub_mismatch}"),
         format!("Bearer {unknown_user}"),
         format!("Bearer {unsigned}"),
         // A refresh token is never an access token.
