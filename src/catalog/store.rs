@@ -30,6 +30,21 @@ impl ProductFilter {
     }
 }
 
+/// The tenant's live products whose name matches `pattern` (when given), as a boxed query of the
+/// backend at hand.
+macro_rules! live_matching {
+    ($tenant:expr, $pattern:expr) => {{
+        let query = products::table
+            .filter(products::vendor_id.eq($tenant.0))
+            .filter(products::deleted_at.is_null())
+            .into_boxed();
+        match $pattern {
+            Some(pattern) => query.filter(lower(products::name).like(lower(pattern)).escape('\\')),
+            None => query,
+        }
+    }};
+}
+
 /// Live products of the tenant with an id above `after`, by id, at most `limit`.
 pub async fn list(
     conn: &mut Conn<'_>,
@@ -40,15 +55,9 @@ pub async fn list(
 ) -> AppResult<Vec<ProductRow>> {
     let pattern = filter.like_pattern();
     Ok(with_conn!(conn, |c| {
-        let mut query = products::table
-            .filter(products::vendor_id.eq(tenant.0))
-            .filter(products::deleted_at.is_null())
-            .into_boxed();
+        let mut query = live_matching!(tenant, &pattern);
         if let Some(after) = after {
             query = query.filter(products::id.gt(after));
-        }
-        if let Some(pattern) = &pattern {
-            query = query.filter(lower(products::name).like(lower(pattern)).escape('\\'));
         }
         query
             .order(products::id.asc())
@@ -67,14 +76,7 @@ pub async fn count(
 ) -> AppResult<i64> {
     let pattern = filter.like_pattern();
     Ok(with_conn!(conn, |c| {
-        let mut query = products::table
-            .filter(products::vendor_id.eq(tenant.0))
-            .filter(products::deleted_at.is_null())
-            .into_boxed();
-        if let Some(pattern) = &pattern {
-            query = query.filter(lower(products::name).like(lower(pattern)).escape('\\'));
-        }
-        query.count().get_result(c).await
+        live_matching!(tenant, &pattern).count().get_result(c).await
     })?)
 }
 

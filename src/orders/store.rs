@@ -12,14 +12,21 @@ use crate::orders::model::{
 };
 use crate::with_conn;
 
-/// Narrows a boxed `orders` query to the tenant and to what `scope` may see.
-macro_rules! scoped {
-    ($query:expr, $tenant:expr, $scope:expr) => {{
-        let query = $query.filter(orders::vendor_id.eq($tenant.0));
-        match $scope {
+/// The tenant's orders that `scope` may see, with `status` (when given), as a boxed query of the
+/// backend at hand.
+macro_rules! visible {
+    ($tenant:expr, $scope:expr, $status:expr) => {{
+        let query = orders::table
+            .filter(orders::vendor_id.eq($tenant.0))
+            .into_boxed();
+        let query = match $scope {
             OrderScope::All => query,
             OrderScope::AssignedTo(staff) => query.filter(orders::assigned_staff_id.eq(staff)),
             OrderScope::PlacedBy(customer) => query.filter(orders::customer_id.eq(customer)),
+        };
+        match $status {
+            Some(status) => query.filter(orders::status.eq(OrderStatus::as_str(status))),
+            None => query,
         }
     }};
 }
@@ -52,7 +59,7 @@ pub async fn find(
     id: i64,
 ) -> AppResult<Option<OrderRow>> {
     Ok(with_conn!(conn, |c| {
-        scoped!(orders::table.into_boxed(), tenant, scope)
+        visible!(tenant, scope, None::<OrderStatus>)
             .filter(orders::id.eq(id))
             .select(OrderRow::as_select())
             .first(c)
@@ -71,10 +78,7 @@ pub async fn list(
     limit: i64,
 ) -> AppResult<Vec<OrderRow>> {
     Ok(with_conn!(conn, |c| {
-        let mut query = scoped!(orders::table.into_boxed(), tenant, scope);
-        if let Some(status) = status {
-            query = query.filter(orders::status.eq(status.as_str()));
-        }
+        let mut query = visible!(tenant, scope, status);
         if let Some(before) = before {
             query = query.filter(orders::id.lt(before));
         }
@@ -94,11 +98,7 @@ pub async fn count(
     status: Option<OrderStatus>,
 ) -> AppResult<i64> {
     Ok(with_conn!(conn, |c| {
-        let mut query = scoped!(orders::table.into_boxed(), tenant, scope);
-        if let Some(status) = status {
-            query = query.filter(orders::status.eq(status.as_str()));
-        }
-        query.count().get_result(c).await
+        visible!(tenant, scope, status).count().get_result(c).await
     })?)
 }
 
