@@ -144,9 +144,12 @@ pub async fn login(
 ) -> AppResult<SignedIn> {
     let tenant = vendor.tenant_id();
     state.throttle.check(tenant, username, client)?;
-    let mut pooled = state.db.get().await?;
-    let conn = &mut pooled.conn();
-    let user = users::store::find_by_username(conn, tenant, username).await?;
+    // No pooled connection is held while bcrypt runs: a flood of logins queued on the hasher must not
+    // take every connection from the requests that only read.
+    let user = {
+        let mut pooled = state.db.get().await?;
+        users::store::find_by_username(&mut pooled.conn(), tenant, username).await?
+    };
     let verified = match &user {
         Some(user) => {
             state
@@ -159,7 +162,8 @@ pub async fn login(
     match user {
         Some(user) if verified && user.is_active => {
             state.throttle.succeeded(tenant, username);
-            sign_in(state, conn, vendor.clone(), user, None).await
+            let mut pooled = state.db.get().await?;
+            sign_in(state, &mut pooled.conn(), vendor.clone(), user, None).await
         }
         _ => {
             state.throttle.failed(tenant, username, client);
@@ -274,16 +278,18 @@ pub async fn change_password(
     client: Option<IpAddr>,
 ) -> AppResult<()> {
     validation::password("newPassword", new)?;
-    let mut pooled = state.db.get().await?;
-    let user = users::store::find(&mut pooled.conn(), tenant, user_id)
-        .await?
-        .ok_or(AppError::Unauthenticated("this account is not active"))?;
+    let user = {
+        let mut pooled = state.db.get().await?;
+        users::store::find(&mut pooled.conn(), tenant, user_id).await?
+    }
+    .ok_or(AppError::Unauthenticated("this account is not active"))?;
     state.throttle.check(tenant, &user.username, client)?;
     if !state.passwords.verify(current, &user.password_hash).await? {
         state.throttle.failed(tenant, &user.username, client);
         return Err(AppError::Unauthenticated("the current password is wrong"));
     }
     let hash = state.passwords.hash(new).await?;
+    let mut pooled = state.db.get().await?;
     transaction!(&mut pooled.conn(), |conn| {
         users::store::set_password_hash(conn, tenant, user.id, &hash).await?;
         refresh::revoke_user(conn, tenant, user.id).await?;
