@@ -75,6 +75,8 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub graphiql: bool,
+    /// Schema introspection (and field suggestions); turn off in production.
+    pub introspection: bool,
     pub bcrypt_cost: u32,
     /// Connections per pool; `None` picks a size from the backend and the cores.
     pub db_pool_size: Option<usize>,
@@ -90,6 +92,7 @@ impl fmt::Debug for Config {
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("graphiql", &self.graphiql)
+            .field("introspection", &self.introspection)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("db_pool_size", &self.db_pool_size)
             .finish()
@@ -110,6 +113,7 @@ impl Config {
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(7 * 24 * 3600),
             graphiql: true,
+            introspection: true,
             bcrypt_cost: bcrypt::DEFAULT_COST,
             db_pool_size: None,
         })
@@ -154,6 +158,9 @@ impl Config {
         }
         if let Some(v) = var("MULTISTORE_GRAPHIQL") {
             config.graphiql = parse_bool("MULTISTORE_GRAPHIQL", &v)?;
+        }
+        if let Some(v) = var("MULTISTORE_INTROSPECTION") {
+            config.introspection = parse_bool("MULTISTORE_INTROSPECTION", &v)?;
         }
         if let Some(v) = var("MULTISTORE_BCRYPT_COST") {
             let cost: u32 = v

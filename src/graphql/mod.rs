@@ -34,12 +34,29 @@ pub struct Mutation(
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// The schema serving requests with `state` in its data.
+/// Most work one operation may ask for. A field costs 1, a connection `first` times its selection: a page
+/// of 100 orders with every field, lines, products and people is about 4,000.
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+/// The cost of a connection field: `first` (1 to 100, default 20) times what each node selects.
+pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let first = first
+        .unwrap_or(pagination::DEFAULT_PAGE)
+        .clamp(1, pagination::MAX_PAGE);
+    first as usize * child_complexity.max(1)
+}
+
+/// The schema serving requests with `state` in its data. With introspection off (production), field
+/// suggestions are off too: neither may map the schema for a stranger.
 pub fn build_schema(state: AppState) -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
-        .data(state)
-        .finish()
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_directives(16);
+    if !state.config.introspection {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.data(state).finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.

@@ -12,6 +12,7 @@ use crate::catalog::graphql::Product;
 use crate::db::TenantId;
 use crate::error::{AppError, AppResult};
 use crate::graphql::ContextExt as _;
+use crate::graphql::page_cost;
 use crate::graphql::pagination::{DEFAULT_PAGE, IdCursor, Page, parse_id};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::orders::flows::{self, LineRequest, scope_of};
@@ -277,7 +278,10 @@ pub struct OrdersQuery;
 #[Object]
 impl OrdersQuery {
     /// The store's orders, newest first: all of them for the owner, the assigned ones for staff.
-    #[graphql(guard = "RoleGuard::only(&[Role::Owner, Role::Staff])")]
+    #[graphql(
+        guard = "RoleGuard::only(&[Role::Owner, Role::Staff])",
+        complexity = "page_cost(first, child_complexity)"
+    )]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -290,7 +294,10 @@ impl OrdersQuery {
     }
 
     /// The signed-in customer's orders, newest first.
-    #[graphql(guard = "RoleGuard::only(&[Role::Customer])")]
+    #[graphql(
+        guard = "RoleGuard::only(&[Role::Customer])",
+        complexity = "page_cost(first, child_complexity)"
+    )]
     async fn my_orders(
         &self,
         ctx: &Context<'_>,

@@ -7,6 +7,7 @@ use crate::auth::RoleGuard;
 use crate::db::TenantId;
 use crate::error::{AppError, AppResult};
 use crate::graphql::ContextExt as _;
+use crate::graphql::page_cost;
 use crate::graphql::pagination::{DEFAULT_PAGE, IdCursor, Page};
 use crate::graphql::scalars::DateTime;
 use crate::users::{Role, UserRow, store};
@@ -95,7 +96,10 @@ impl UsersQuery {
     }
 
     /// The store's staff, active or not, by id.
-    #[graphql(guard = "RoleGuard::only(&[Role::Owner])")]
+    #[graphql(
+        guard = "RoleGuard::only(&[Role::Owner])",
+        complexity = "page_cost(first, child_complexity)"
+    )]
     async fn staff(
         &self,
         ctx: &Context<'_>,
@@ -106,7 +110,10 @@ impl UsersQuery {
     }
 
     /// The store's customers, by id.
-    #[graphql(guard = "RoleGuard::only(&[Role::Owner])")]
+    #[graphql(
+        guard = "RoleGuard::only(&[Role::Owner])",
+        complexity = "page_cost(first, child_complexity)"
+    )]
     async fn customers(
         &self,
         ctx: &Context<'_>,

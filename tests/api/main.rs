@@ -6,6 +6,7 @@ mod harness;
 mod accounts;
 mod authorization;
 mod catalog;
+mod limits;
 mod orders;
 mod request_context;
 mod schema;
