@@ -6,6 +6,7 @@ mod harness;
 mod accounts;
 mod authorization;
 mod catalog;
+mod isolation;
 mod limits;
 mod orders;
 mod request_context;
