@@ -88,6 +88,8 @@ pub enum AppError {
     RateLimited {
         retry_after_secs: u64,
     },
+    /// The database cannot be reached now (HTTP 503 when answered before GraphQL runs).
+    Unavailable,
     /// Anything else. The cause is logged where the error is made; the client sees a fixed text.
     Internal,
 }
@@ -127,7 +129,7 @@ impl AppError {
             Self::TenantRequired => Code::TenantRequired,
             Self::TenantNotFound => Code::TenantNotFound,
             Self::RateLimited { .. } => Code::RateLimited,
-            Self::Internal => Code::InternalServerError,
+            Self::Unavailable | Self::Internal => Code::InternalServerError,
         }
     }
 
@@ -153,7 +155,16 @@ impl AppError {
             Self::RateLimited { retry_after_secs } => {
                 format!("too many attempts; try again in {retry_after_secs} s")
             }
+            Self::Unavailable => "the service is unavailable; try again shortly".to_owned(),
             Self::Internal => "internal server error".to_owned(),
+        }
+    }
+
+    /// The HTTP status of this error when it is answered before GraphQL runs.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::Unavailable => 503,
+            other => other.code().http_status(),
         }
     }
 
@@ -212,14 +223,20 @@ impl From<DieselError> for AppError {
                     message: "this value is already taken".into(),
                 }
             }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                tracing::error!(cause = %info.message(), "database connection lost");
+                AppError::Unavailable
+            }
             other => AppError::internal(format_args!("database: {other}")),
         }
     }
 }
 
 impl From<crate::db::PoolError> for AppError {
+    /// No connection could be had in time: the database is down or overloaded.
     fn from(err: crate::db::PoolError) -> Self {
-        AppError::internal(format_args!("database pool: {err}"))
+        tracing::error!(cause = %err, "no database connection");
+        AppError::Unavailable
     }
 }
 

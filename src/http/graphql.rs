@@ -48,7 +48,7 @@ pub async fn execute(State(state): State<HttpState>, request: Request<Body>) -> 
     let request_context = match context::resolve(&state.app, &headers, client_ip).await {
         Ok(request_context) => request_context,
         Err(err) => {
-            let status = StatusCode::from_u16(err.code().http_status())
+            let status = StatusCode::from_u16(err.http_status())
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return error_response(status, err);
         }

@@ -9,6 +9,7 @@ mod catalog;
 mod isolation;
 mod limits;
 mod orders;
+mod outage;
 mod request_context;
 mod schema;
 mod sessions;

@@ -2,6 +2,7 @@
 
 mod database;
 pub mod fixtures;
+pub mod proxy;
 
 pub use database::Backend;
 pub use fixtures::{Account, Store};
