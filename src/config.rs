@@ -9,6 +9,8 @@ use anyhow::{Context, bail};
 
 /// The SQLite file used when `DATABASE_URL` is not set.
 pub const DEFAULT_SQLITE_FILE: &str = "multistore.db";
+/// The role the migrations create for the service's connections (row-level security applies to it).
+pub const DEFAULT_DB_ROLE: &str = "multistore_app";
 /// HS256 wants a key at least as long as its output.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
@@ -80,6 +82,9 @@ pub struct Config {
     pub bcrypt_cost: u32,
     /// Connections per pool; `None` picks a size from the backend and the cores.
     pub db_pool_size: Option<usize>,
+    /// PostgreSQL role that pooled connections switch to (`SET ROLE`), subject to row-level security;
+    /// `None` keeps the login role (when that role is itself a non-owner one).
+    pub db_role: Option<String>,
 }
 
 impl fmt::Debug for Config {
@@ -95,6 +100,7 @@ impl fmt::Debug for Config {
             .field("introspection", &self.introspection)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("db_pool_size", &self.db_pool_size)
+            .field("db_role", &self.db_role)
             .finish()
     }
 }
@@ -116,6 +122,7 @@ impl Config {
             introspection: true,
             bcrypt_cost: bcrypt::DEFAULT_COST,
             db_pool_size: None,
+            db_role: Some(DEFAULT_DB_ROLE.to_owned()),
         })
     }
 
@@ -170,6 +177,13 @@ impl Config {
                 bail!("MULTISTORE_BCRYPT_COST must be between 4 and 31, got {cost}");
             }
             config.bcrypt_cost = cost;
+        }
+        if let Some(role) = lookup("MULTISTORE_DB_ROLE") {
+            let role = role.trim();
+            if !role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                bail!("MULTISTORE_DB_ROLE must be a plain role name (letters, digits, _)");
+            }
+            config.db_role = (!role.is_empty()).then(|| role.to_owned());
         }
         if let Some(v) = var("MULTISTORE_DB_POOL_SIZE") {
             let size: usize = v

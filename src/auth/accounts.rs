@@ -5,7 +5,7 @@ use crate::auth::refresh;
 use crate::auth::tokens::Subject;
 use std::net::IpAddr;
 
-use crate::db::{Conn, TenantId, now};
+use crate::db::{self, Conn, TenantId, now};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::transaction;
@@ -99,7 +99,7 @@ pub async fn register_vendor(
         .transpose()?;
     let owner = CheckedAccount::check(state, owner).await?;
 
-    let mut pooled = state.db.get().await?;
+    let mut pooled = state.db.unscoped().await?;
     transaction!(&mut pooled.conn(), |conn| {
         let at = now();
         let vendor = vendors::store::insert(
@@ -113,6 +113,8 @@ pub async fn register_vendor(
             },
         )
         .await?;
+        // From here on the new store is the tenant of this connection.
+        db::set_tenant(conn, Some(vendor.tenant_id())).await?;
         let user = users::store::insert(conn, &owner.row(vendor.id, Role::Owner)).await?;
         sign_in(state, conn, vendor, user, None).await
     })
@@ -125,7 +127,7 @@ pub async fn register_customer(
     account: &NewAccount<'_>,
 ) -> AppResult<SignedIn> {
     let account = CheckedAccount::check(state, account).await?;
-    let mut pooled = state.db.get().await?;
+    let mut pooled = state.db.tenant(vendor.tenant_id()).await?;
     transaction!(&mut pooled.conn(), |conn| {
         let user = users::store::insert(conn, &account.row(vendor.id, Role::Customer)).await?;
         sign_in(state, conn, vendor.clone(), user, None).await
@@ -147,7 +149,7 @@ pub async fn login(
     // No pooled connection is held while bcrypt runs: a flood of logins queued on the hasher must not
     // take every connection from the requests that only read.
     let user = {
-        let mut pooled = state.db.get().await?;
+        let mut pooled = state.db.tenant(tenant).await?;
         users::store::find_by_username(&mut pooled.conn(), tenant, username).await?
     };
     let verified = match &user {
@@ -162,7 +164,7 @@ pub async fn login(
     match user {
         Some(user) if verified && user.is_active => {
             state.throttle.succeeded(tenant, username);
-            let mut pooled = state.db.get().await?;
+            let mut pooled = state.db.tenant(tenant).await?;
             sign_in(state, &mut pooled.conn(), vendor.clone(), user, None).await
         }
         _ => {
@@ -179,7 +181,7 @@ pub async fn create_staff(
     account: &NewAccount<'_>,
 ) -> AppResult<UserRow> {
     let account = CheckedAccount::check(state, account).await?;
-    let mut pooled = state.db.get().await?;
+    let mut pooled = state.db.tenant(tenant).await?;
     users::store::insert(&mut pooled.conn(), &account.row(tenant.0, Role::Staff)).await
 }
 
@@ -190,7 +192,7 @@ pub async fn deactivate_staff(
     tenant: TenantId,
     user_id: i64,
 ) -> AppResult<UserRow> {
-    let mut pooled = state.db.get().await?;
+    let mut pooled = state.db.tenant(tenant).await?;
     transaction!(&mut pooled.conn(), |conn| {
         let user = users::store::deactivate_staff(conn, tenant, user_id)
             .await?
@@ -220,7 +222,7 @@ pub async fn refresh(
     if header_tenant.is_some_and(|header| header != tenant) {
         return Err(AppError::Forbidden("this token belongs to another store"));
     }
-    let mut pooled = state.db.get().await?;
+    let mut pooled = state.db.tenant(tenant).await?;
     let outcome = transaction!(&mut pooled.conn(), |conn| {
         let Some(row) = refresh::find(conn, tenant, &hash).await? else {
             return Ok(Refreshed::Refused);
@@ -258,7 +260,7 @@ pub async fn logout(state: &AppState, token: &str) -> AppResult<bool> {
     let Some((tenant, hash)) = refresh::parse(token) else {
         return Ok(false);
     };
-    let mut pooled = state.db.get().await?;
+    let mut pooled = state.db.tenant(tenant).await?;
     transaction!(&mut pooled.conn(), |conn| {
         match refresh::find(conn, tenant, &hash).await? {
             Some(row) => Ok(refresh::revoke_family(conn, tenant, &row.family_id).await? > 0),
@@ -279,7 +281,7 @@ pub async fn change_password(
 ) -> AppResult<()> {
     validation::password("newPassword", new)?;
     let user = {
-        let mut pooled = state.db.get().await?;
+        let mut pooled = state.db.tenant(tenant).await?;
         users::store::find(&mut pooled.conn(), tenant, user_id).await?
     }
     .ok_or(AppError::Unauthenticated("this account is not active"))?;
@@ -289,7 +291,7 @@ pub async fn change_password(
         return Err(AppError::Unauthenticated("the current password is wrong"));
     }
     let hash = state.passwords.hash(new).await?;
-    let mut pooled = state.db.get().await?;
+    let mut pooled = state.db.tenant(tenant).await?;
     transaction!(&mut pooled.conn(), |conn| {
         users::store::set_password_hash(conn, tenant, user.id, &hash).await?;
         refresh::revoke_user(conn, tenant, user.id).await?;

@@ -57,7 +57,7 @@ pub struct ProductListing {
 impl ProductListing {
     /// How many products the listing holds across all its pages.
     async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let mut pooled = ctx.state().db.get().await?;
+        let mut pooled = ctx.state().db.tenant(self.tenant).await?;
         store::count(&mut pooled.conn(), self.tenant, &self.filter).await
     }
 }
@@ -172,7 +172,7 @@ impl CatalogQuery {
         let tenant = ctx.request().tenant_id()?;
         let page = Page::new(first.unwrap_or(DEFAULT_PAGE), after.as_deref())?;
         let filter = search_filter(search)?;
-        let mut pooled = ctx.state().db.get().await?;
+        let mut pooled = ctx.state().db.tenant(tenant).await?;
         let rows = store::list(
             &mut pooled.conn(),
             tenant,
@@ -190,7 +190,7 @@ impl CatalogQuery {
         let Some(id) = parse_id(&id) else {
             return Ok(None);
         };
-        let mut pooled = ctx.state().db.get().await?;
+        let mut pooled = ctx.state().db.tenant(tenant).await?;
         Ok(store::find_live(&mut pooled.conn(), tenant, id)
             .await?
             .map(Product::from))
@@ -210,7 +210,7 @@ impl CatalogMutation {
     ) -> AppResult<Product> {
         let tenant = ctx.request().tenant_id()?;
         let new = input.into_new(tenant)?;
-        let mut pooled = ctx.state().db.get().await?;
+        let mut pooled = ctx.state().db.tenant(tenant).await?;
         Ok(store::insert(&mut pooled.conn(), &new).await?.into())
     }
 
@@ -225,7 +225,7 @@ impl CatalogMutation {
         let tenant = ctx.request().tenant_id()?;
         let changes = input.into_changes()?;
         let id = parse_id(&id).ok_or(AppError::NotFound("no such product"))?;
-        let mut pooled = ctx.state().db.get().await?;
+        let mut pooled = ctx.state().db.tenant(tenant).await?;
         store::update(&mut pooled.conn(), tenant, id, changes)
             .await?
             .map(Product::from)
@@ -237,7 +237,7 @@ impl CatalogMutation {
     async fn delete_product(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
         let tenant = ctx.request().tenant_id()?;
         let id = parse_id(&id).ok_or(AppError::NotFound("no such product"))?;
-        let mut pooled = ctx.state().db.get().await?;
+        let mut pooled = ctx.state().db.tenant(tenant).await?;
         if store::soft_delete(&mut pooled.conn(), tenant, id).await? {
             Ok(true)
         } else {

@@ -24,6 +24,7 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use futures_util::FutureExt;
 
 use crate::config::{Config, DatabaseUrl};
+use crate::error::AppResult;
 
 pub use diesel_async::pooled_connection::deadpool::PoolError;
 pub use migrate::run_migrations;
@@ -119,9 +120,11 @@ impl Db {
         let pools = match &config.database_url {
             DatabaseUrl::Postgres(url) => {
                 let counter = statements.clone();
+                let role = config.db_role.clone();
                 let mut manager_config = fast_recycling();
-                manager_config.custom_setup =
-                    Box::new(move |url| open_postgres(url.to_owned(), counter.clone()).boxed());
+                manager_config.custom_setup = Box::new(move |url| {
+                    open_postgres(url.to_owned(), role.clone(), counter.clone()).boxed()
+                });
                 let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
                     url,
                     manager_config,
@@ -155,11 +158,25 @@ impl Db {
         self.statements.load(Ordering::Relaxed)
     }
 
-    pub async fn get(&self) -> Result<PooledConn, PoolError> {
-        Ok(match &self.pools {
+    /// A connection whose queries see only `tenant`'s rows (PostgreSQL row-level security).
+    pub async fn tenant(&self, tenant: TenantId) -> AppResult<PooledConn> {
+        self.scoped(Some(tenant)).await
+    }
+
+    /// A connection for what belongs to no tenant (finding a store by its domain, opening a store): under
+    /// row-level security it sees no tenant's rows.
+    pub async fn unscoped(&self) -> AppResult<PooledConn> {
+        self.scoped(None).await
+    }
+
+    /// Every checkout sets the tenant, so a connection never carries the previous user's tenant.
+    async fn scoped(&self, tenant: Option<TenantId>) -> AppResult<PooledConn> {
+        let mut pooled = match &self.pools {
             Pools::Pg(pool) => PooledConn::Pg(pool.get().await?),
             Pools::Sqlite(pool) => PooledConn::Sqlite(pool.get().await?),
-        })
+        };
+        set_tenant(&mut pooled.conn(), tenant).await?;
+        Ok(pooled)
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -173,7 +190,7 @@ impl Db {
     pub async fn ping(&self) -> bool {
         use diesel_async::SimpleAsyncConnection as _;
         let check = async {
-            let mut pooled = self.get().await.ok()?;
+            let mut pooled = self.unscoped().await.ok()?;
             with_conn!(pooled.conn(), |c| c.batch_execute("SELECT 1").await.ok())
         };
         matches!(
@@ -204,14 +221,41 @@ where
         .build()?)
 }
 
+/// Opens a PostgreSQL connection and, when configured, switches it to the role that owns nothing and is
+/// subject to row-level security (tables' owners and superusers bypass it).
 async fn open_postgres(
     url: String,
+    role: Option<String>,
     counter: Arc<AtomicU64>,
 ) -> diesel::ConnectionResult<AsyncPgConnection> {
-    use diesel_async::AsyncConnection as _;
+    use diesel_async::{AsyncConnection as _, SimpleAsyncConnection as _};
     let mut conn = AsyncPgConnection::establish(&url).await?;
+    if let Some(role) = role {
+        // The name was checked to be a plain identifier when the settings were read.
+        conn.batch_execute(&format!("SET ROLE \"{role}\""))
+            .await
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    }
     conn.set_instrumentation(counting(counter));
     Ok(conn)
+}
+
+diesel::define_sql_function! {
+    /// PostgreSQL's `set_config(name, value, is_local)`.
+    fn set_config(name: diesel::sql_types::Text, value: diesel::sql_types::Text, is_local: diesel::sql_types::Bool) -> diesel::sql_types::Text;
+}
+
+/// Sets the tenant that PostgreSQL's row-level security lets this connection see (`''` for none), for
+/// the session: every checkout and every switch sets it again. A no-op on SQLite.
+pub async fn set_tenant(conn: &mut Conn<'_>, tenant: Option<TenantId>) -> AppResult<()> {
+    use diesel_async::RunQueryDsl as _;
+    if let Conn::Pg(pg) = conn {
+        let value = tenant.map(|t| t.0.to_string()).unwrap_or_default();
+        diesel::select(set_config("app.vendor_id", value, false))
+            .execute(*pg)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Counts every statement a connection starts.

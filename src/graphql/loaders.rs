@@ -51,7 +51,7 @@ impl Loader<i64> for OrderItemsLoader {
     type Error = AppError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let mut pooled = self.0.db.get().await?;
+        let mut pooled = self.0.db.tenant(self.0.tenant).await?;
         let rows = orders::store::items_of(&mut pooled.conn(), self.0.tenant, keys).await?;
         let mut by_order: HashMap<i64, Vec<OrderItemRow>> = HashMap::new();
         for row in rows {
@@ -69,7 +69,7 @@ impl Loader<i64> for ProductLoader {
     type Error = AppError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let mut pooled = self.0.db.get().await?;
+        let mut pooled = self.0.db.tenant(self.0.tenant).await?;
         let rows = catalog::store::find_live_many(&mut pooled.conn(), self.0.tenant, keys).await?;
         Ok(rows.into_iter().map(|row| (row.id, row)).collect())
     }
@@ -83,7 +83,7 @@ impl Loader<i64> for UserLoader {
     type Error = AppError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let mut pooled = self.0.db.get().await?;
+        let mut pooled = self.0.db.tenant(self.0.tenant).await?;
         let rows = users::store::find_many(&mut pooled.conn(), self.0.tenant, keys).await?;
         Ok(rows.into_iter().map(|row| (row.id, row)).collect())
     }

@@ -80,7 +80,12 @@ pub async fn resolve(
         .map(|token| state.tokens.verify_access(token))
         .transpose()?;
 
-    let mut pooled = state.db.get().await?;
+    // Stores are visible to every connection; the token's tenant (if any) is set once, for the user check.
+    let token_tenant = claims.as_ref().map(|claims| TenantId(claims.tenant_id));
+    let mut pooled = match token_tenant {
+        Some(tenant) => state.db.tenant(tenant).await?,
+        None => state.db.unscoped().await?,
+    };
     let conn = &mut pooled.conn();
     let header_vendor = match &domain {
         Some(domain) => Some(

@@ -93,7 +93,7 @@ pub async fn place_order(
 ) -> AppResult<OrderRow> {
     let order = CheckedOrder::check(lines, address, idempotency_key)?;
     let fingerprint = order.fingerprint();
-    let mut pooled = state.db.get().await?;
+    let mut pooled = state.db.tenant(tenant).await?;
     transaction!(&mut pooled.conn(), |conn| {
         if let Some(key) = &order.idempotency_key
             && !store::claim_key(conn, tenant, customer_id, key, &fingerprint).await?
@@ -201,7 +201,7 @@ pub async fn update_status(
     order_id: i64,
     to: OrderStatus,
 ) -> AppResult<OrderRow> {
-    let mut pooled = state.db.get().await?;
+    let mut pooled = state.db.tenant(tenant).await?;
     transaction!(&mut pooled.conn(), |conn| {
         transition(conn, tenant, scope_of(identity), order_id, to, |_| true).await
     })
@@ -215,7 +215,7 @@ pub async fn cancel(
     order_id: i64,
 ) -> AppResult<OrderRow> {
     let role = identity.role;
-    let mut pooled = state.db.get().await?;
+    let mut pooled = state.db.tenant(tenant).await?;
     transaction!(&mut pooled.conn(), |conn| {
         let allowed = |from: OrderStatus| role == Role::Owner || from == OrderStatus::Pending;
         transition(
@@ -276,7 +276,7 @@ pub async fn assign_staff(
     order_id: i64,
     staff_id: Option<i64>,
 ) -> AppResult<OrderRow> {
-    let mut pooled = state.db.get().await?;
+    let mut pooled = state.db.tenant(tenant).await?;
     transaction!(&mut pooled.conn(), |conn| {
         store::find(conn, tenant, OrderScope::All, order_id)
             .await?

@@ -214,7 +214,7 @@ pub struct OrderListing {
 impl OrderListing {
     /// How many orders the listing holds across all its pages.
     async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let mut pooled = ctx.state().db.get().await?;
+        let mut pooled = ctx.state().db.tenant(self.tenant).await?;
         store::count(&mut pooled.conn(), self.tenant, self.scope, self.status).await
     }
 }
@@ -231,7 +231,7 @@ async fn order_page(
 ) -> AppResult<OrderConnection> {
     let tenant = ctx.request().tenant_id()?;
     let page = Page::new(first.unwrap_or(DEFAULT_PAGE), after.as_deref())?;
-    let mut pooled = ctx.state().db.get().await?;
+    let mut pooled = ctx.state().db.tenant(tenant).await?;
     let rows = store::list(
         &mut pooled.conn(),
         tenant,
@@ -317,7 +317,7 @@ impl OrdersQuery {
         let Some(id) = parse_id(&id) else {
             return Ok(None);
         };
-        let mut pooled = ctx.state().db.get().await?;
+        let mut pooled = ctx.state().db.tenant(tenant).await?;
         Ok(store::find(&mut pooled.conn(), tenant, scope, id)
             .await?
             .map(Order::from))

@@ -51,7 +51,7 @@ pub struct UserListing {
 impl UserListing {
     /// How many people the listing holds across all its pages.
     async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let mut pooled = ctx.state().db.get().await?;
+        let mut pooled = ctx.state().db.tenant(self.tenant).await?;
         store::count(&mut pooled.conn(), self.tenant, self.role).await
     }
 }
@@ -67,7 +67,7 @@ async fn people(
 ) -> AppResult<UserConnection> {
     let tenant = ctx.request().tenant_id()?;
     let page = Page::new(first.unwrap_or(DEFAULT_PAGE), after.as_deref())?;
-    let mut pooled = ctx.state().db.get().await?;
+    let mut pooled = ctx.state().db.tenant(tenant).await?;
     let rows = store::list(
         &mut pooled.conn(),
         tenant,
@@ -88,7 +88,7 @@ impl UsersQuery {
     #[graphql(guard = "RoleGuard::signed_in()")]
     async fn me(&self, ctx: &Context<'_>) -> AppResult<User> {
         let identity = ctx.request().identity()?;
-        let mut pooled = ctx.state().db.get().await?;
+        let mut pooled = ctx.state().db.tenant(identity.tenant_id).await?;
         store::find(&mut pooled.conn(), identity.tenant_id, identity.user_id)
             .await?
             .map(User::from)

@@ -75,7 +75,7 @@ impl VendorsMutation {
             MaybeUndefined::Value(email) if email.trim().is_empty() => Some(None),
             MaybeUndefined::Value(email) => Some(Some(validation::email("contactEmail", email)?)),
         };
-        let mut pooled = ctx.state().db.get().await?;
+        let mut pooled = ctx.state().db.tenant(tenant).await?;
         let updated = store::update(
             &mut pooled.conn(),
             tenant,

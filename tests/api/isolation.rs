@@ -28,7 +28,7 @@ async fn composite_keys_refuse_rows_that_cross_tenants(app: TestApp) {
     let tenant_one = TenantId(one.id.parse().unwrap());
     let tenant_two = TenantId(two.id.parse().unwrap());
 
-    let mut pooled = app.state.db.get().await.unwrap();
+    let mut pooled = app.admin.unscoped().await.unwrap();
     let conn = &mut pooled.conn();
     let line = |vendor_id: i64, product_id: i64| NewOrderItem {
         vendor_id,
@@ -77,5 +77,84 @@ async fn composite_keys_refuse_rows_that_cross_tenants(app: TestApp) {
     assert_eq!(
         order.data()["order"]["assignedStaff"]["id"],
         one.staff.id.as_str()
+    );
+}
+
+/// Row-level security on PostgreSQL: a query written without its vendor filter (a bug) still sees and
+/// changes only the tenant of its connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_level_security_holds_when_a_query_forgets_its_tenant() {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use multistore::db::schema::products;
+
+    let app = TestApp::spawn(crate::harness::Backend::Postgres).await;
+    let one = app.store("vendor1").await;
+    let two = app.store("vendor2").await;
+    for i in 0..3 {
+        create_product(&app, &one, &format!("One {i}"), json!("1.00"), 10).await;
+    }
+    create_product(&app, &two, "Two", json!("1.00"), 10).await;
+    let tenant_one = TenantId(one.id.parse().unwrap());
+
+    let mut pooled = app.state.db.tenant(tenant_one).await.unwrap();
+    let multistore::db::Conn::Pg(conn) = pooled.conn() else {
+        panic!("a PostgreSQL connection");
+    };
+    let role: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+        "current_user::text",
+    ))
+    .get_result(conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        role, "multistore_app",
+        "the service runs as the role without privileges"
+    );
+
+    // The forgotten filter: every product of every store, as far as this query knows.
+    let seen: i64 = products::table.count().get_result(conn).await.unwrap();
+    assert_eq!(seen, 3);
+    let changed = diesel::update(products::table)
+        .set(products::stock.eq(0))
+        .execute(conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        changed, 3,
+        "an unfiltered update touches only the tenant's rows"
+    );
+    let forged = diesel::insert_into(products::table)
+        .values((
+            products::vendor_id.eq(two.id.parse::<i64>().unwrap()),
+            products::name.eq("Forged"),
+            products::description.eq(""),
+            products::price_cents.eq(1_i64),
+            products::stock.eq(1),
+            products::created_at.eq(multistore::db::now()),
+            products::updated_at.eq(multistore::db::now()),
+        ))
+        .execute(conn)
+        .await;
+    assert!(forged.is_err(), "a row for another tenant is refused");
+    drop(pooled);
+
+    let mut pooled = app.state.db.unscoped().await.unwrap();
+    let multistore::db::Conn::Pg(conn) = pooled.conn() else {
+        unreachable!()
+    };
+    let seen: i64 = products::table.count().get_result(conn).await.unwrap();
+    assert_eq!(seen, 0, "without a tenant no tenant's rows are visible");
+    drop(pooled);
+
+    let other = app
+        .gql()
+        .tenant(&two.domain)
+        .send("{ products { nodes { stock } } }", json!({}))
+        .await;
+    assert_eq!(
+        other.data()["products"]["nodes"],
+        json!([{ "stock": 10 }]),
+        "store 2 untouched"
     );
 }

@@ -77,7 +77,7 @@ async fn database_errors_show_no_internals(app: TestApp) {
     let store = app.store("vendor1").await;
     create_product(&app, &store, "Watch", json!("1.00"), 1).await;
     {
-        let mut pooled = app.state.db.get().await.unwrap();
+        let mut pooled = app.admin.unscoped().await.unwrap();
         multistore::with_conn!(pooled.conn(), |c| c
             .batch_execute("ALTER TABLE products RENAME TO products_gone")
             .await)

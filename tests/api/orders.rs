@@ -955,6 +955,15 @@ async fn nested_fields_cost_a_constant_number_of_queries(app: TestApp) {
     }
     println!("SQL statements for a page of 10 / 100 orders with nested fields: {costs:?}");
     // Tenant and user (2), the page (1), its total (1), then one batch each for lines, people and
-    // products (3).
-    assert_eq!(costs, [7, 7], "the cost does not grow with the page");
+    // products (3): 7. On PostgreSQL each of the 6 checkouts also sets the tenant for row-level security.
+    let expected = if app.state.db.backend_name() == "postgres" {
+        13
+    } else {
+        7
+    };
+    assert_eq!(
+        costs,
+        [expected, expected],
+        "the cost does not grow with the page"
+    );
 }

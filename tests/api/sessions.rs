@@ -235,7 +235,7 @@ async fn refresh_tokens_are_stored_as_hashes(app: TestApp) {
     use diesel_async::RunQueryDsl;
     use multistore::db::schema::refresh_tokens;
     let store = app.store("vendor1").await;
-    let mut pooled = app.state.db.get().await.unwrap();
+    let mut pooled = app.admin.unscoped().await.unwrap();
     let stored: Vec<String> = multistore::with_conn!(pooled.conn(), |c| {
         refresh_tokens::table
             .select(refresh_tokens::token_hash)

@@ -7,6 +7,7 @@ pub mod proxy;
 pub use database::Backend;
 pub use fixtures::{Account, Store};
 
+use multistore::db::Db;
 use multistore::{AppState, Config};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -16,8 +17,11 @@ pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret!!";
 
 pub struct TestApp {
     pub url: String,
-    /// The server's own state, for fixtures that have no API yet and for checks behind the API.
+    /// The server's own state (its pool, its statement counter).
     pub state: AppState,
+    /// A pool on the same database as its owner, outside row-level security: for checks and faults
+    /// behind the API's back.
+    pub admin: Db,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     _database: database::TestDatabase,
@@ -35,6 +39,11 @@ impl TestApp {
         config.bcrypt_cost = 4;
         config.db_pool_size = Some(8);
         configure(&mut config);
+        let admin = Db::connect(&Config {
+            db_role: None,
+            ..config.clone()
+        })
+        .unwrap();
         let state = multistore::connect(config)
             .await
             .expect("the service starts");
@@ -48,6 +57,7 @@ impl TestApp {
         Self {
             url,
             state,
+            admin,
             client: reqwest::Client::new(),
             shutdown: Some(shutdown),
             _database: database,

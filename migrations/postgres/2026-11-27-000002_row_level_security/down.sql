@@ -1,0 +1,18 @@
+DROP POLICY tenant_isolation ON idempotency_keys;
+DROP POLICY tenant_isolation ON refresh_tokens;
+DROP POLICY tenant_isolation ON order_items;
+DROP POLICY tenant_isolation ON orders;
+DROP POLICY tenant_isolation ON products;
+DROP POLICY tenant_isolation ON users;
+DROP POLICY vendors_change ON vendors;
+DROP POLICY vendors_open ON vendors;
+DROP POLICY vendors_read ON vendors;
+ALTER TABLE idempotency_keys DISABLE ROW LEVEL SECURITY;
+ALTER TABLE refresh_tokens DISABLE ROW LEVEL SECURITY;
+ALTER TABLE order_items DISABLE ROW LEVEL SECURITY;
+ALTER TABLE orders DISABLE ROW LEVEL SECURITY;
+ALTER TABLE products DISABLE ROW LEVEL SECURITY;
+ALTER TABLE users DISABLE ROW LEVEL SECURITY;
+ALTER TABLE vendors DISABLE ROW LEVEL SECURITY;
+DROP FUNCTION app_vendor_id();
+REVOKE ALL ON vendors, users, products, orders, order_items, refresh_tokens, idempotency_keys FROM multistore_app;
