@@ -10,6 +10,7 @@ mod isolation;
 mod limits;
 mod orders;
 mod outage;
+mod properties;
 mod request_context;
 mod schema;
 mod sessions;
