@@ -265,7 +265,7 @@ fn random_operations_never_cross_stores_or_lose_stock(backend: Backend) {
         }
         (app, world)
     });
-    let world = std::cell::RefCell::new(world);
+    let world = tokio::sync::Mutex::new(world);
     let config = ProptestConfig {
         cases: 12,
         failure_persistence: None,
@@ -274,7 +274,7 @@ fn random_operations_never_cross_stores_or_lose_stock(backend: Backend) {
     let steps = proptest::collection::vec(((0..2usize, 0..4usize), op()), 1..16);
     proptest!(config, |(steps in steps)| {
         runtime.block_on(async {
-            let mut world = world.borrow_mut();
+            let mut world = world.lock().await;
             for (actor, op) in &steps {
                 let body = run(&app, &mut world, *actor, op).await;
                 assert_one_store(&body, &world, actor.0, &format!("{op:?} by {actor:?}"));
