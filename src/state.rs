@@ -6,6 +6,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::auth::{Passwords, TokenKeys};
 use crate::config::Config;
 use crate::db::Db;
+use crate::http::context::TenantDirectory;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -14,6 +15,7 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub passwords: Passwords,
     pub throttle: Arc<LoginThrottle>,
+    pub tenants: Arc<TenantDirectory>,
 }
 
 impl AppState {
@@ -22,6 +24,7 @@ impl AppState {
             tokens: Arc::new(TokenKeys::new(&config)),
             passwords: Passwords::new(config.bcrypt_cost),
             throttle: Arc::default(),
+            tenants: Arc::default(),
             config: Arc::new(config),
             db,
         }

@@ -120,31 +120,38 @@ pub async fn register_vendor(
     })
 }
 
-/// Signs up a customer of `vendor` and signs them in. Owners and staff are never made here.
+/// Signs up a customer of the store and signs them in. Owners and staff are never made here.
 pub async fn register_customer(
     state: &AppState,
-    vendor: &VendorRow,
+    tenant: TenantId,
     account: &NewAccount<'_>,
 ) -> AppResult<SignedIn> {
     let account = CheckedAccount::check(state, account).await?;
-    let mut pooled = state.db.tenant(vendor.tenant_id()).await?;
+    let mut pooled = state.db.tenant(tenant).await?;
     transaction!(&mut pooled.conn(), |conn| {
-        let user = users::store::insert(conn, &account.row(vendor.id, Role::Customer)).await?;
-        sign_in(state, conn, vendor.clone(), user, None).await
+        let user = users::store::insert(conn, &account.row(tenant.0, Role::Customer)).await?;
+        let vendor = store_of(conn, tenant).await?;
+        sign_in(state, conn, vendor, user, None).await
     })
 }
 
-/// Checks a username and password in `vendor`'s store. An unknown user, a wrong password and a
-/// deactivated account give the same answer after about the same time. Failures are throttled per
-/// account and per client address.
+/// The vendor row of a tenant known to exist (its users do).
+async fn store_of(conn: &mut Conn<'_>, tenant: TenantId) -> AppResult<VendorRow> {
+    vendors::store::find(conn, tenant)
+        .await?
+        .ok_or(AppError::TenantNotFound)
+}
+
+/// Checks a username and password in the store. An unknown user, a wrong password and a deactivated
+/// account give the same answer after about the same time. Failures are throttled per account and per
+/// client address.
 pub async fn login(
     state: &AppState,
-    vendor: &VendorRow,
+    tenant: TenantId,
     username: &str,
     password: &str,
     client: Option<IpAddr>,
 ) -> AppResult<SignedIn> {
-    let tenant = vendor.tenant_id();
     state.throttle.check(tenant, username, client)?;
     // No pooled connection is held while bcrypt runs: a flood of logins queued on the hasher must not
     // take every connection from the requests that only read.
@@ -165,7 +172,9 @@ pub async fn login(
         Some(user) if verified && user.is_active => {
             state.throttle.succeeded(tenant, username);
             let mut pooled = state.db.tenant(tenant).await?;
-            sign_in(state, &mut pooled.conn(), vendor.clone(), user, None).await
+            let conn = &mut pooled.conn();
+            let vendor = store_of(conn, tenant).await?;
+            sign_in(state, conn, vendor, user, None).await
         }
         _ => {
             state.throttle.failed(tenant, username, client);

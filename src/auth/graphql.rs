@@ -99,7 +99,7 @@ impl AuthMutation {
 
     /// Signs up a customer of the store named by `X-Tenant-Domain`, and signs them in.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> AppResult<AuthPayload> {
-        let vendor = ctx.request().tenant()?;
+        let tenant = ctx.request().tenant_id()?;
         let account = NewAccount {
             username: &input.username,
             email: &input.email,
@@ -107,17 +107,17 @@ impl AuthMutation {
             first_name: input.first_name.as_deref(),
             last_name: input.last_name.as_deref(),
         };
-        Ok(accounts::register_customer(ctx.state(), vendor, &account)
+        Ok(accounts::register_customer(ctx.state(), tenant, &account)
             .await?
             .into())
     }
 
     /// Signs in to the store named by `X-Tenant-Domain`.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> AppResult<AuthPayload> {
-        let vendor = ctx.request().tenant()?;
+        let tenant = ctx.request().tenant_id()?;
         let signed_in = accounts::login(
             ctx.state(),
-            vendor,
+            tenant,
             &input.username,
             &input.password,
             ctx.request().client_ip,
@@ -133,7 +133,7 @@ impl AuthMutation {
         ctx: &Context<'_>,
         refresh_token: String,
     ) -> AppResult<AuthPayload> {
-        let header_tenant = ctx.request().tenant.as_ref().map(|v| v.tenant_id());
+        let header_tenant = ctx.request().tenant.as_ref().map(|tenant| tenant.id);
         Ok(
             accounts::refresh(ctx.state(), &refresh_token, header_tenant)
                 .await?

@@ -6,17 +6,18 @@
 //! - a valid token of another tenant than the header's: 403 `FORBIDDEN`;
 //! - a token without the header: the token's tenant.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::RwLock;
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 
-use crate::db::TenantId;
+use crate::db::{Db, TenantId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::users::Role;
 use crate::validation::normalize_tenant_header;
-use crate::vendors::VendorRow;
 use crate::{users, vendors};
 
 pub const TENANT_HEADER: &str = "x-tenant-domain";
@@ -29,9 +30,16 @@ pub struct Identity {
     pub role: Role,
 }
 
+/// The store a request is about: its id, and the domain it is known by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub domain: String,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct RequestContext {
-    pub tenant: Option<VendorRow>,
+    pub tenant: Option<Tenant>,
     pub identity: Option<Identity>,
     /// The peer address of the connection (used to throttle failed logins per address).
     pub client_ip: Option<IpAddr>,
@@ -39,12 +47,12 @@ pub struct RequestContext {
 
 impl RequestContext {
     /// The store this request is about, or `TENANT_REQUIRED`.
-    pub fn tenant(&self) -> AppResult<&VendorRow> {
+    pub fn tenant(&self) -> AppResult<&Tenant> {
         self.tenant.as_ref().ok_or(AppError::TenantRequired)
     }
 
     pub fn tenant_id(&self) -> AppResult<TenantId> {
-        self.tenant().map(VendorRow::tenant_id)
+        self.tenant().map(|tenant| tenant.id)
     }
 
     /// The signed-in user, or `UNAUTHENTICATED`.
@@ -53,6 +61,42 @@ impl RequestContext {
             "sign in first: send Authorization: Bearer <access token>",
         ))
     }
+}
+
+/// Which store each domain names, remembered once seen. A store's domain never changes and stores are
+/// never deleted, so an entry never goes stale, on any instance; unknown domains are not remembered (the
+/// store may open a moment later, on another instance).
+#[derive(Default)]
+pub struct TenantDirectory {
+    known: RwLock<HashMap<String, TenantId>>,
+}
+
+/// Entries kept before the directory starts over (it refills from the database as requests come).
+const DIRECTORY_SIZE: usize = 100_000;
+
+impl TenantDirectory {
+    async fn find(&self, db: &Db, domain: &str) -> AppResult<Option<TenantId>> {
+        if let Some(id) = read(&self.known).get(domain) {
+            return Ok(Some(*id));
+        }
+        let mut pooled = db.unscoped().await?;
+        let found = vendors::store::find_by_domain(&mut pooled.conn(), domain).await?;
+        if let Some(vendor) = &found {
+            let mut known = self
+                .known
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if known.len() >= DIRECTORY_SIZE {
+                known.clear();
+            }
+            known.insert(vendor.domain.clone(), vendor.tenant_id());
+        }
+        Ok(found.map(|vendor| vendor.tenant_id()))
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Settles tenant and identity from the headers; an `Err` is answered with its HTTP status at once.
@@ -69,57 +113,47 @@ pub async fn resolve(
         None => None,
     };
     let bearer = bearer_token(headers)?;
-    if domain.is_none() && bearer.is_none() {
-        return Ok(RequestContext {
-            client_ip,
-            ..RequestContext::default()
-        });
-    }
     // The token is checked before any I/O: a forged one costs no database work.
     let claims = bearer
         .map(|token| state.tokens.verify_access(token))
         .transpose()?;
-
-    // Stores are visible to every connection; the token's tenant (if any) is set once, for the user check.
-    let token_tenant = claims.as_ref().map(|claims| TenantId(claims.tenant_id));
-    let mut pooled = match token_tenant {
-        Some(tenant) => state.db.tenant(tenant).await?,
-        None => state.db.unscoped().await?,
-    };
-    let conn = &mut pooled.conn();
-    let header_vendor = match &domain {
-        Some(domain) => Some(
-            vendors::store::find_by_domain(conn, domain)
+    let header_tenant = match domain {
+        Some(domain) => {
+            let id = state
+                .tenants
+                .find(&state.db, &domain)
                 .await?
-                .ok_or(AppError::TenantNotFound)?,
-        ),
+                .ok_or(AppError::TenantNotFound)?;
+            Some(Tenant { id, domain })
+        }
         None => None,
     };
     let Some(claims) = claims else {
         return Ok(RequestContext {
-            tenant: header_vendor,
+            tenant: header_tenant,
             identity: None,
             client_ip,
         });
     };
 
     let token_tenant = TenantId(claims.tenant_id);
-    if let Some(vendor) = &header_vendor
-        && vendor.tenant_id() != token_tenant
+    if let Some(tenant) = &header_tenant
+        && tenant.id != token_tenant
     {
         return Err(AppError::Forbidden("this token belongs to another store"));
     }
     // The user is read on every request, so a deactivated account stops working at once, everywhere.
-    let user = users::store::find(conn, token_tenant, claims.user_id)
-        .await?
-        .filter(|user| user.is_active)
-        .ok_or(AppError::Unauthenticated("this account is not active"))?;
-    let tenant = match header_vendor {
-        Some(vendor) => vendor,
-        None => vendors::store::find(conn, token_tenant)
-            .await?
-            .ok_or(AppError::Unauthenticated("this account is not active"))?,
-    };
+    // A user exists only inside their store, so this also proves the token's store exists.
+    let user = {
+        let mut pooled = state.db.tenant(token_tenant).await?;
+        users::store::find(&mut pooled.conn(), token_tenant, claims.user_id).await?
+    }
+    .filter(|user| user.is_active)
+    .ok_or(AppError::Unauthenticated("this account is not active"))?;
+    let tenant = header_tenant.unwrap_or(Tenant {
+        id: token_tenant,
+        domain: claims.tenant_domain,
+    });
     let identity = Identity {
         user_id: user.id,
         tenant_id: token_tenant,

@@ -57,7 +57,7 @@ pub async fn execute(State(state): State<HttpState>, request: Request<Body>) -> 
     let loaders = request_context
         .tenant
         .as_ref()
-        .map(|vendor| Arc::new(Loaders::new(&state.app.db, vendor.tenant_id())));
+        .map(|tenant| Arc::new(Loaders::new(&state.app.db, tenant.id)));
     let mut batch = batch.data(request_context);
     if let Some(loaders) = loaders {
         batch = batch.data(loaders);

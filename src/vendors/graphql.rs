@@ -40,7 +40,12 @@ pub struct VendorsQuery;
 impl VendorsQuery {
     /// The store named by `X-Tenant-Domain` or by the token. Public: a storefront shows its name.
     async fn vendor(&self, ctx: &Context<'_>) -> AppResult<Vendor> {
-        Ok(ctx.request().tenant()?.clone().into())
+        let tenant = ctx.request().tenant_id()?;
+        let mut pooled = ctx.state().db.tenant(tenant).await?;
+        store::find(&mut pooled.conn(), tenant)
+            .await?
+            .map(Vendor::from)
+            .ok_or(AppError::TenantNotFound)
     }
 }
 
