@@ -53,10 +53,18 @@ async fn an_unknown_tenant_is_404(app: TestApp) {
         assert!(response.error()["message"].is_string());
     }
     // An unknown domain is not remembered as unknown: the store can open a moment later.
-    let later = app.gql().tenant("later.example.com").send("{ vendor { id } }", json!({})).await;
+    let later = app
+        .gql()
+        .tenant("later.example.com")
+        .send("{ vendor { id } }", json!({}))
+        .await;
     later.assert_error(404, "TENANT_NOT_FOUND");
     let (id, _) = app.register_vendor("later.example.com").await;
-    let found = app.gql().tenant("later.example.com").send("{ vendor { id } }", json!({})).await;
+    let found = app
+        .gql()
+        .tenant("later.example.com")
+        .send("{ vendor { id } }", json!({}))
+        .await;
     assert_eq!(found.data()["vendor"]["id"], id.as_str());
 }
 
