@@ -51,3 +51,47 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
 }
+
+/// Serves the configured service until Ctrl-C or SIGTERM, then lets requests in flight finish.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let bind = config.bind;
+    let graphiql = config.graphiql;
+    tracing::info!(database = ?config.database_url, "starting");
+    let app = build(config).await?;
+    let listener = TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    let graphiql_hint = if graphiql {
+        " (GraphiQL: open it in a browser)"
+    } else {
+        ""
+    };
+    tracing::info!("serving GraphQL on http://{bind}/graphql{graphiql_hint}");
+    serve(listener, app, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

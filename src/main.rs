@@ -52,25 +52,7 @@ fn init_logs() {
 
 async fn serve() -> anyhow::Result<()> {
     init_logs();
-    let config = Config::from_env()?;
-    let bind = config.bind;
-    let graphiql = config.graphiql;
-    tracing::info!(database = ?config.database_url, "starting");
-    let app = multistore::build(config).await?;
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("cannot listen on {bind}"))?;
-    tracing::info!(
-        "serving GraphQL on http://{bind}/graphql{}",
-        if graphiql {
-            " (GraphiQL: open it in a browser)"
-        } else {
-            ""
-        }
-    );
-    multistore::serve(listener, app, shutdown_signal()).await?;
-    tracing::info!("stopped");
-    Ok(())
+    multistore::run(Config::from_env()?).await
 }
 
 /// Needs only `DATABASE_URL`: migrating must not generate a JWT secret as a side effect.
@@ -82,27 +64,4 @@ async fn migrate() -> anyhow::Result<()> {
     let applied = multistore::db::run_migrations(&url).await?;
     tracing::info!(applied, database = ?url, "migrations done");
     Ok(())
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
 }

@@ -1,0 +1,408 @@
+//! `multistore-bench`: starts the real server (this binary, in server mode, as a child process) on a fresh
+//! database, loads a data set, and drives the HTTP API with keep-alive connections for a fixed time per
+//! scenario. Reports requests/s, latency percentiles, errors and the server's peak RSS, and on PostgreSQL
+//! the same SQL driven by pgbench beside it.
+//!
+//! ```sh
+//! cargo run --release --bin multistore-bench -- --db postgres
+//! ```
+
+mod load;
+mod pgbench;
+mod seed;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use multistore::Config;
+use multistore::auth::TokenKeys;
+use multistore::auth::tokens::Subject;
+use multistore::config::DatabaseUrl;
+use multistore::users::Role;
+use serde_json::json;
+
+use crate::load::{Outcome, RequestSource, graphql_request};
+
+const SECRET: &str = "bench-secret-bench-secret-bench-secret-bench";
+const SERVE_FLAG: &str = "--serve-for-bench";
+
+struct Options {
+    db: String,
+    admin_url: String,
+    connections: usize,
+    seconds: u64,
+    json: PathBuf,
+    scenarios: Vec<String>,
+}
+
+const ALL_SCENARIOS: [&str; 6] = ["list", "get", "place-order", "my-orders", "login", "mixed"];
+
+fn options() -> anyhow::Result<Options> {
+    let mut options = Options {
+        db: "sqlite".into(),
+        admin_url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
+        connections: 32,
+        seconds: 10,
+        json: PathBuf::from("target/bench/latest.json"),
+        scenarios: ALL_SCENARIOS.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--db" => options.db = value()?,
+            "--admin-url" => options.admin_url = value()?,
+            "--connections" => options.connections = value()?.parse()?,
+            "--seconds" => options.seconds = value()?.parse()?,
+            "--json" => options.json = value()?.into(),
+            "--scenarios" => options.scenarios = value()?.split(',').map(str::to_owned).collect(),
+            "-h" | "--help" => {
+                println!(
+                    "usage: multistore-bench [--db sqlite|postgres] [--connections 32] [--seconds 10] \
+                     [--scenarios {}] [--json target/bench/latest.json] [--admin-url postgres://…/postgres]",
+                    ALL_SCENARIOS.join(",")
+                );
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument {other}; see --help"),
+        }
+    }
+    if !["sqlite", "postgres"].contains(&options.db.as_str()) {
+        bail!("--db is sqlite or postgres");
+    }
+    Ok(options)
+}
+
+fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some(SERVE_FLAG) {
+        // Server mode: the child process the benchmark measures.
+        let runtime = tokio::runtime::Runtime::new()?;
+        return runtime.block_on(async { multistore::run(Config::from_env()?).await });
+    }
+    let options = options()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(bench(options))
+}
+
+async fn bench(options: Options) -> anyhow::Result<()> {
+    let workdir = tempfile_dir()?;
+    let database_url = match options.db.as_str() {
+        "postgres" => DatabaseUrl::Postgres(pgbench::fresh_database(&options.admin_url).await?),
+        _ => DatabaseUrl::Sqlite(workdir.join("bench.db")),
+    };
+    let mut config = Config::new(database_url.clone(), SECRET.as_bytes().to_vec())?;
+    eprintln!(
+        "migrating and loading the data set ({} stores x {} products)…",
+        seed::VENDORS,
+        seed::PRODUCTS_PER_VENDOR
+    );
+    multistore::db::run_migrations(&database_url).await?;
+    let hash = bcrypt::hash(seed::PASSWORD, config.bcrypt_cost)?;
+    seed::load(&config, &hash).await?;
+
+    let port = free_port()?;
+    config.bind = ([127, 0, 0, 1], port).into();
+    let mut server = start_server(&database_url, port)?;
+    let pid = server.id();
+    let result = run_scenarios(&options, &config, port, pid).await;
+    let _ = server.kill();
+    let _ = server.wait();
+    let mut results = result?;
+
+    if let DatabaseUrl::Postgres(url) = &database_url {
+        results.pgbench =
+            Some(pgbench::raw_rates(url, options.connections, options.seconds).await?);
+    }
+    report(&options, &results)?;
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("multistore-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn start_server(url: &DatabaseUrl, port: u16) -> anyhow::Result<Child> {
+    let url = match url {
+        DatabaseUrl::Postgres(url) => url.clone(),
+        DatabaseUrl::Sqlite(path) => path.display().to_string(),
+    };
+    let child = Command::new(std::env::current_exe()?)
+        .arg(SERVE_FLAG)
+        .env("DATABASE_URL", url)
+        .env("MULTISTORE_BIND", format!("127.0.0.1:{port}"))
+        .env("MULTISTORE_JWT_SECRET", SECRET)
+        .env("MULTISTORE_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()?;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(child);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("the server did not start")
+}
+
+/// One simulated client: a customer of one store.
+struct Client {
+    port: u16,
+    rng: u64,
+    vendor: i64,
+    customer: i64,
+    domain: String,
+    authorization: String,
+    scenario: &'static str,
+}
+
+impl Client {
+    fn random(&mut self, below: i64) -> i64 {
+        // xorshift64: cheap, and good enough to spread requests.
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        (self.rng % below as u64) as i64
+    }
+
+    fn product(&mut self) -> i64 {
+        let n = 1 + self.random(seed::PRODUCTS_PER_VENDOR);
+        seed::product_id(self.vendor, n)
+    }
+
+    fn post(&self, body: serde_json::Value, authorized: bool) -> Vec<u8> {
+        let mut headers = vec![("X-Tenant-Domain", self.domain.as_str())];
+        if authorized {
+            headers.push(("Authorization", self.authorization.as_str()));
+        }
+        graphql_request(self.port, &headers, &body.to_string())
+    }
+
+    fn request(&mut self, scenario: &str) -> Vec<u8> {
+        match scenario {
+            "list" => self.post(
+                json!({ "query": "{ products(first: 20) { edges { cursor node { id name price stock } } pageInfo { hasNextPage endCursor } } }" }),
+                true,
+            ),
+            "get" => {
+                let id = self.product();
+                self.post(
+                    json!({ "query": "query($id: ID!) { product(id: $id) { id name description price stock } }", "variables": { "id": id.to_string() } }),
+                    true,
+                )
+            }
+            "place-order" => {
+                let first = self.product();
+                let second = seed::product_id(self.vendor, 1 + (first % seed::PRODUCTS_PER_VENDOR));
+                self.post(
+                    json!({
+                        "query": "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id total items { productName quantity } } }",
+                        "variables": { "input": { "address": "1 Bench Street", "items": [
+                            { "productId": first.to_string(), "quantity": 1 },
+                            { "productId": second.to_string(), "quantity": 1 },
+                        ] } }
+                    }),
+                    true,
+                )
+            }
+            "my-orders" => self.post(
+                json!({ "query": "{ myOrders(first: 20) { nodes { id status total items { productName quantity unitPrice } } } }" }),
+                true,
+            ),
+            "login" => {
+                let username = seed::username(self.customer);
+                self.post(
+                    json!({
+                        "query": "mutation($input: LoginInput!) { login(input: $input) { accessToken } }",
+                        "variables": { "input": { "username": username, "password": seed::PASSWORD } }
+                    }),
+                    false,
+                )
+            }
+            _ => {
+                // The storefront mix: mostly reads, some orders.
+                let pick = match self.random(100) {
+                    0..60 => "list",
+                    60..85 => "get",
+                    85..95 => "my-orders",
+                    _ => "place-order",
+                };
+                self.request(pick)
+            }
+        }
+    }
+}
+
+impl RequestSource for Client {
+    fn next(&mut self) -> Vec<u8> {
+        self.request(self.scenario)
+    }
+}
+
+pub struct ScenarioResult {
+    name: String,
+    outcome: Outcome,
+    peak_rss_mb: f64,
+}
+
+struct Results {
+    backend: String,
+    scenarios: Vec<ScenarioResult>,
+    pgbench: Option<pgbench::RawRates>,
+}
+
+async fn run_scenarios(
+    options: &Options,
+    config: &Config,
+    port: u16,
+    pid: u32,
+) -> anyhow::Result<Results> {
+    let keys = TokenKeys::new(config);
+    let mut scenarios = Vec::new();
+    for name in &options.scenarios {
+        let scenario: &'static str = ALL_SCENARIOS
+            .iter()
+            .find(|s| **s == name.as_str())
+            .with_context(|| format!("unknown scenario {name}"))?;
+        let mut sources: Vec<Box<dyn RequestSource>> = Vec::new();
+        for i in 0..options.connections {
+            let vendor = 1 + (i as i64) % seed::VENDORS;
+            let n = 1 + (i as i64 / seed::VENDORS) % seed::CUSTOMERS_PER_VENDOR;
+            let domain = seed::domain(vendor);
+            let token = keys
+                .issue_access(&Subject {
+                    user_id: seed::customer_id(vendor, n),
+                    tenant_id: vendor,
+                    tenant_domain: &domain,
+                    role: Role::Customer,
+                })
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            sources.push(Box::new(Client {
+                port,
+                rng: 0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1),
+                vendor,
+                customer: n,
+                domain,
+                authorization: format!("Bearer {token}"),
+                scenario,
+            }));
+        }
+        reset_peak_rss(pid);
+        eprintln!(
+            "running {scenario} for {} s on {} connections…",
+            options.seconds, options.connections
+        );
+        let outcome = load::run(port, sources, Duration::from_secs(options.seconds)).await?;
+        scenarios.push(ScenarioResult {
+            name: scenario.to_owned(),
+            outcome,
+            peak_rss_mb: peak_rss_mb(pid),
+        });
+    }
+    Ok(Results {
+        backend: options.db.clone(),
+        scenarios,
+        pgbench: None,
+    })
+}
+
+/// Resets the kernel's high-water mark of the process's RSS, so each scenario reports its own peak.
+fn reset_peak_rss(pid: u32) {
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+}
+
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn report(options: &Options, results: &Results) -> anyhow::Result<()> {
+    println!(
+        "\nmultistore-bench: {} backend, {} connections, {} s per scenario, {} cores",
+        results.backend,
+        options.connections,
+        options.seconds,
+        std::thread::available_parallelism().map_or(0, usize::from)
+    );
+    println!(
+        "{:<12} {:>10} {:>9} {:>9} {:>9} {:>8} {:>10}",
+        "scenario", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "peak RSS"
+    );
+    let mut scenarios_json = Vec::new();
+    for s in &results.scenarios {
+        let o = &s.outcome;
+        println!(
+            "{:<12} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>7.1} MB",
+            s.name,
+            o.requests_per_sec(),
+            o.percentile_ms(50.0),
+            o.percentile_ms(90.0),
+            o.percentile_ms(99.0),
+            o.errors,
+            s.peak_rss_mb
+        );
+        scenarios_json.push(json!({
+            "scenario": s.name,
+            "requests_per_sec": o.requests_per_sec(),
+            "requests": o.latencies_us.len(),
+            "p50_ms": o.percentile_ms(50.0),
+            "p90_ms": o.percentile_ms(90.0),
+            "p99_ms": o.percentile_ms(99.0),
+            "errors": o.errors,
+            "peak_rss_mb": s.peak_rss_mb,
+        }));
+    }
+    let mut raw_json = serde_json::Value::Null;
+    if let Some(raw) = &results.pgbench {
+        let rate = |name: &str| {
+            results
+                .scenarios
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.outcome.requests_per_sec())
+        };
+        println!(
+            "\nraw SQL of the same requests, pgbench -M prepared, {} clients:",
+            options.connections
+        );
+        for (name, tps) in [("list", raw.list_tps), ("place-order", raw.order_tps)] {
+            match rate(name) {
+                Some(api) => println!(
+                    "{name:<12} {tps:>10.0} tx/s   API/raw {:.0}%",
+                    100.0 * api / tps
+                ),
+                None => println!("{name:<12} {tps:>10.0} tx/s"),
+            }
+        }
+        raw_json = json!({ "list_tps": raw.list_tps, "order_tps": raw.order_tps });
+    }
+    let document = json!({
+        "backend": results.backend,
+        "connections": options.connections,
+        "seconds": options.seconds,
+        "cores": std::thread::available_parallelism().map_or(0, usize::from),
+        "scenarios": scenarios_json,
+        "pgbench": raw_json,
+    });
+    if let Some(dir) = options.json.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&options.json, serde_json::to_string_pretty(&document)?)?;
+    println!("\nJSON: {}", options.json.display());
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! The data set: 100 stores x 1,000 products, 10 customers per store, 5 two-line orders per customer.
+//! Loaded with set-based SQL on an owner connection (row-level security does not apply to it).
+
+use diesel_async::SimpleAsyncConnection as _;
+use multistore::config::DatabaseUrl;
+use multistore::db::Db;
+use multistore::{Config, with_conn};
+
+pub const VENDORS: i64 = 100;
+pub const PRODUCTS_PER_VENDOR: i64 = 1_000;
+pub const CUSTOMERS_PER_VENDOR: i64 = 10;
+pub const ORDERS_PER_CUSTOMER: i64 = 5;
+pub const PASSWORD: &str = "bench-password";
+
+/// Ids are dense and predictable: owners 1..=100, then customers; products of vendor v are
+/// `(v-1)*1000+1 ..= v*1000`.
+pub fn customer_id(vendor: i64, n: i64) -> i64 {
+    VENDORS + (vendor - 1) * CUSTOMERS_PER_VENDOR + n
+}
+
+pub fn product_id(vendor: i64, n: i64) -> i64 {
+    (vendor - 1) * PRODUCTS_PER_VENDOR + n
+}
+
+pub fn domain(vendor: i64) -> String {
+    format!("v{vendor}.bench.example")
+}
+
+/// The username of customer `n` (1-based) of a store.
+pub fn username(n: i64) -> String {
+    format!("customer{n}")
+}
+
+/// Fills a freshly migrated database. `password_hash` is one bcrypt hash shared by every user.
+pub async fn load(config: &Config, password_hash: &str) -> anyhow::Result<()> {
+    let db = Db::connect(&Config {
+        db_role: None,
+        ..config.clone()
+    })?;
+    let sql = match config.database_url {
+        DatabaseUrl::Postgres(_) => postgres_sql(password_hash),
+        DatabaseUrl::Sqlite(_) => sqlite_sql(password_hash),
+    };
+    let mut pooled = db.unscoped().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    with_conn!(pooled.conn(), |c| c.batch_execute(&sql).await)?;
+    Ok(())
+}
+
+/// `series(n, alias)` is a table `alias` of 1..=n in column `g`, per backend.
+fn statements(series: impl Fn(i64, &str) -> String, hash: &str, now: &str) -> String {
+    let (v, p, c, o) = (
+        VENDORS,
+        PRODUCTS_PER_VENDOR,
+        CUSTOMERS_PER_VENDOR,
+        ORDERS_PER_CUSTOMER,
+    );
+    format!(
+        "INSERT INTO vendors (store_name, domain, created_at, updated_at)
+           SELECT 'Store ' || g, 'v' || g || '.bench.example', {now}, {now} FROM {vendors} ORDER BY g;
+         INSERT INTO users (vendor_id, username, email, password_hash, role, is_active, created_at, updated_at)
+           SELECT g, 'owner', 'owner' || g || '@bench.example', '{hash}', 'owner', TRUE, {now}, {now}
+           FROM {vendors} ORDER BY g;
+         INSERT INTO users (vendor_id, username, email, password_hash, role, is_active, created_at, updated_at)
+           SELECT (g - 1) / {c} + 1, 'customer' || ((g - 1) % {c} + 1), 'c' || g || '@bench.example', '{hash}',
+                  'customer', TRUE, {now}, {now}
+           FROM {customers} ORDER BY g;
+         INSERT INTO products (vendor_id, name, description, price_cents, stock, created_at, updated_at)
+           SELECT (g - 1) / {p} + 1, 'Product ' || g, 'A fine product, number ' || g, 100 + g % 9900, 1000000,
+                  {now}, {now}
+           FROM {products} ORDER BY g;
+         INSERT INTO orders (vendor_id, customer_id, status, address, total_cents, created_at, updated_at)
+           SELECT ((g - 1) / {o}) / {c} + 1, {v} + (g - 1) / {o} + 1, 'pending', '1 Bench Street', 0, {now}, {now}
+           FROM {orders} ORDER BY g;
+         INSERT INTO order_items (vendor_id, order_id, product_id, product_name, unit_price_cents, quantity)
+           SELECT o.vendor_id, o.id, (o.vendor_id - 1) * {p} + 1 + (o.id * 7 + k.g * 13) % {p}, 'Product', 500, k.g
+           FROM orders o, {two};
+         UPDATE orders SET total_cents = (SELECT sum(unit_price_cents * quantity) FROM order_items i
+           WHERE i.vendor_id = orders.vendor_id AND i.order_id = orders.id);",
+        vendors = series(v, "s"),
+        customers = series(v * c, "s"),
+        products = series(v * p, "s"),
+        orders = series(v * c * o, "s"),
+        two = series(2, "k"),
+    )
+}
+
+fn postgres_sql(hash: &str) -> String {
+    let sql = statements(
+        |n, alias| format!("generate_series(1, {n}) AS {alias}(g)"),
+        hash,
+        "now()::timestamp",
+    );
+    sql + "\nANALYZE;"
+}
+
+fn sqlite_sql(hash: &str) -> String {
+    statements(
+        |n, alias| {
+            format!(
+                "(WITH RECURSIVE r(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM r WHERE g < {n}) SELECT g FROM r) AS {alias}"
+            )
+        },
+        hash,
+        "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+    )
+    .replace("TRUE", "1")
+}
