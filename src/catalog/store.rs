@@ -53,13 +53,22 @@ pub async fn list(
     after: Option<i64>,
     limit: i64,
 ) -> AppResult<Vec<ProductRow>> {
-    let pattern = filter.like_pattern();
+    let after = after.unwrap_or(0);
+    let Some(pattern) = filter.like_pattern() else {
+        // The hot path (a plain page) is a static query, so the driver keeps it prepared.
+        let query = products::table
+            .filter(products::vendor_id.eq(tenant.0))
+            .filter(products::deleted_at.is_null())
+            .filter(products::id.gt(after))
+            .order(products::id.asc())
+            .limit(limit);
+        return Ok(with_conn!(conn, |c| {
+            query.select(ProductRow::as_select()).load(c).await
+        })?);
+    };
     Ok(with_conn!(conn, |c| {
-        let mut query = live_matching!(tenant, &pattern);
-        if let Some(after) = after {
-            query = query.filter(products::id.gt(after));
-        }
-        query
+        live_matching!(tenant, Some(&pattern))
+            .filter(products::id.gt(after))
             .order(products::id.asc())
             .limit(limit)
             .select(ProductRow::as_select())

@@ -2,6 +2,7 @@
 
 pub mod loaders;
 pub mod pagination;
+pub mod parse_cache;
 pub mod scalars;
 
 use std::sync::Arc;
@@ -52,7 +53,8 @@ pub fn build_schema(state: AppState) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .limit_directives(16);
+        .limit_directives(16)
+        .extension(parse_cache::ParseCache::default());
     if !state.config.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }
