@@ -53,11 +53,7 @@ impl Loader<i64> for OrderItemsLoader {
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let mut pooled = self.0.db.tenant(self.0.tenant).await?;
         let rows = orders::store::items_of(&mut pooled.conn(), self.0.tenant, keys).await?;
-        let mut by_order: HashMap<i64, Vec<OrderItemRow>> = HashMap::new();
-        for row in rows {
-            by_order.entry(row.order_id).or_default().push(row);
-        }
-        Ok(by_order)
+        Ok(orders::graphql::by_order(rows))
     }
 }
 

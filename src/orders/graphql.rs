@@ -9,7 +9,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use crate::auth::RoleGuard;
 use crate::catalog::ProductRow;
 use crate::catalog::graphql::Product;
-use crate::db::TenantId;
+use crate::db::{Conn, TenantId};
 use crate::error::{AppError, AppResult};
 use crate::graphql::ContextExt as _;
 use crate::graphql::page_cost;
@@ -21,6 +21,7 @@ use crate::orders::{OrderItemRow, OrderRow, OrderStatus, store};
 use crate::users::Role;
 use crate::users::UserRow;
 use crate::users::graphql::User;
+use crate::{catalog, users};
 
 /// An order, with what was loaded ahead for its page (if anything).
 pub struct Order {
@@ -39,51 +40,63 @@ struct PageData {
 
 impl PageData {
     /// Loads what the selection under a page asks for (`items`, `items.product`, `customer`,
-    /// `assignedStaff`), one batch per kind.
-    async fn load(ctx: &Context<'_>, rows: &[OrderRow]) -> AppResult<Option<Arc<Self>>> {
+    /// `assignedStaff`): one query per kind, on the connection that read the page.
+    async fn load(
+        ctx: &Context<'_>,
+        conn: &mut Conn<'_>,
+        tenant: TenantId,
+        rows: &[OrderRow],
+    ) -> AppResult<Option<Arc<Self>>> {
         let look = ctx.look_ahead();
-        let node = |field: &str| {
-            look.field("nodes").field(field).exists()
-                || look.field("edges").field("node").field(field).exists()
-        };
-        let product_selected = || {
-            look.field("nodes").field("items").field("product").exists()
-                || look
-                    .field("edges")
-                    .field("node")
-                    .field("items")
-                    .field("product")
-                    .exists()
+        let selects = |path: &[&str]| {
+            let under = |mut field: async_graphql::Lookahead<'_>| {
+                for name in path {
+                    field = field.field(name);
+                }
+                field.exists()
+            };
+            under(look.field("nodes")) || under(look.field("edges").field("node"))
         };
         if rows.is_empty() {
             return Ok(None);
         }
-        let loaders = ctx.loaders()?;
         let mut page = PageData::default();
-        if node("items") {
-            let items = loaders
-                .order_items
-                .load_many(rows.iter().map(|r| r.id))
-                .await?;
-            if product_selected() {
-                let ids: BTreeSet<i64> = items
-                    .values()
-                    .flatten()
+        if selects(&["items"]) {
+            let order_ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let items = store::items_of(conn, tenant, &order_ids).await?;
+            if selects(&["items", "product"]) {
+                let ids: Vec<i64> = items
+                    .iter()
                     .map(|item| item.product_id)
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
                     .collect();
-                page.products = Some(loaders.products.load_many(ids).await?);
+                let products = catalog::store::find_live_many(conn, tenant, &ids).await?;
+                page.products = Some(products.into_iter().map(|p| (p.id, p)).collect());
             }
-            page.items = Some(items);
+            page.items = Some(by_order(items));
         }
-        if node("customer") || node("assignedStaff") {
-            let ids: BTreeSet<i64> = rows
+        if selects(&["customer"]) || selects(&["assignedStaff"]) {
+            let ids: Vec<i64> = rows
                 .iter()
                 .flat_map(|r| std::iter::once(r.customer_id).chain(r.assigned_staff_id))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
                 .collect();
-            page.users = Some(loaders.users.load_many(ids).await?);
+            let people = users::store::find_many(conn, tenant, &ids).await?;
+            page.users = Some(people.into_iter().map(|u| (u.id, u)).collect());
         }
         Ok(Some(Arc::new(page)))
     }
+}
+
+/// Order lines grouped by their order.
+pub fn by_order(items: Vec<OrderItemRow>) -> HashMap<i64, Vec<OrderItemRow>> {
+    let mut grouped: HashMap<i64, Vec<OrderItemRow>> = HashMap::new();
+    for item in items {
+        grouped.entry(item.order_id).or_default().push(item);
+    }
+    grouped
 }
 
 impl Order {
@@ -232,18 +245,11 @@ async fn order_page(
     let tenant = ctx.request().tenant_id()?;
     let page = Page::new(first.unwrap_or(DEFAULT_PAGE), after.as_deref())?;
     let mut pooled = ctx.state().db.tenant(tenant).await?;
-    let rows = store::list(
-        &mut pooled.conn(),
-        tenant,
-        scope,
-        status,
-        page.after,
-        page.fetch_limit(),
-    )
-    .await?;
-    drop(pooled);
+    let conn = &mut pooled.conn();
+    let rows = store::list(conn, tenant, scope, status, page.after, page.fetch_limit()).await?;
     let on_page = &rows[..rows.len().min(page.first as usize)];
-    let nested = PageData::load(ctx, on_page).await?;
+    let nested = PageData::load(ctx, conn, tenant, on_page).await?;
+    drop(pooled);
     let listing = OrderListing {
         tenant,
         scope,
