@@ -6,7 +6,9 @@ use crate::auth::sha256_hex;
 use crate::db::{Conn, TenantId, now};
 use crate::error::{AppError, AppResult};
 use crate::http::context::Identity;
-use crate::orders::model::{NewOrder, NewOrderItem, OrderRow, OrderScope, OrderStatus};
+use crate::orders::model::{
+    NewOrder, NewOrderItem, OrderItemRow, OrderRow, OrderScope, OrderStatus,
+};
 use crate::orders::store;
 use crate::state::AppState;
 use crate::users::Role;
@@ -80,6 +82,13 @@ impl CheckedOrder {
     }
 }
 
+/// A placed order, with its lines when this call wrote them (not when an idempotency key returned an
+/// earlier order).
+pub struct Placed {
+    pub order: OrderRow,
+    pub items: Option<Vec<OrderItemRow>>,
+}
+
 /// Places an order for `customer_id`: stock is taken line by line with conditional updates (in product
 /// order, so concurrent orders lock rows in the same order and cannot deadlock), prices and total come
 /// from the catalog. A repeated idempotency key returns the order it made.
@@ -90,7 +99,7 @@ pub async fn place_order(
     lines: &[LineRequest],
     address: &str,
     idempotency_key: Option<&str>,
-) -> AppResult<OrderRow> {
+) -> AppResult<Placed> {
     let order = CheckedOrder::check(lines, address, idempotency_key)?;
     let fingerprint = order.fingerprint();
     let mut pooled = state.db.tenant(tenant).await?;
@@ -98,7 +107,11 @@ pub async fn place_order(
         if let Some(key) = &order.idempotency_key
             && !store::claim_key(conn, tenant, customer_id, key, &fingerprint).await?
         {
-            return earlier_order(conn, tenant, customer_id, key, &fingerprint).await;
+            let earlier = earlier_order(conn, tenant, customer_id, key, &fingerprint).await?;
+            return Ok(Placed {
+                order: earlier,
+                items: None,
+            });
         }
         let mut priced = Vec::with_capacity(order.lines.len());
         let mut total_cents: i64 = 0;
@@ -125,6 +138,7 @@ pub async fn place_order(
             },
         )
         .await?;
+        let mut items = Vec::with_capacity(priced.len());
         for (product_id, name, unit_price_cents, quantity) in &priced {
             let item = NewOrderItem {
                 vendor_id: tenant.0,
@@ -134,12 +148,15 @@ pub async fn place_order(
                 unit_price_cents: *unit_price_cents,
                 quantity: *quantity,
             };
-            store::insert_item(conn, &item).await?;
+            items.push(store::insert_item(conn, &item).await?);
         }
         if let Some(key) = &order.idempotency_key {
             store::attach_key(conn, tenant, customer_id, key, placed.id).await?;
         }
-        Ok(placed)
+        Ok(Placed {
+            order: placed,
+            items: Some(items),
+        })
     })
 }
 

@@ -349,7 +349,7 @@ impl OrdersMutation {
                 quantity: line.quantity,
             })
             .collect();
-        let order = flows::place_order(
+        let placed = flows::place_order(
             ctx.state(),
             tenant,
             customer,
@@ -358,7 +358,17 @@ impl OrdersMutation {
             input.idempotency_key.as_deref(),
         )
         .await?;
-        Ok(order.into())
+        // The lines just written answer `items` without reading them back.
+        let page = placed.items.map(|items| {
+            Arc::new(PageData {
+                items: Some(by_order(items)),
+                ..PageData::default()
+            })
+        });
+        Ok(Order {
+            row: placed.order,
+            page,
+        })
     }
 
     /// Moves an order along PENDING -> PROCESSING -> SHIPPED -> DELIVERED, or to CANCELLED from PENDING

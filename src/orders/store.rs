@@ -41,14 +41,14 @@ pub async fn insert(conn: &mut Conn<'_>, new: &NewOrder<'_>) -> AppResult<OrderR
     })?)
 }
 
-pub async fn insert_item(conn: &mut Conn<'_>, new: &NewOrderItem<'_>) -> AppResult<()> {
-    with_conn!(conn, |c| {
+pub async fn insert_item(conn: &mut Conn<'_>, new: &NewOrderItem<'_>) -> AppResult<OrderItemRow> {
+    Ok(with_conn!(conn, |c| {
         diesel::insert_into(order_items::table)
             .values(new)
-            .execute(c)
+            .returning(OrderItemRow::as_returning())
+            .get_result(c)
             .await
-    })?;
-    Ok(())
+    })?)
 }
 
 /// An order of the tenant that `scope` may see.
