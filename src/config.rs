@@ -85,6 +85,8 @@ pub struct Config {
     /// PostgreSQL role that pooled connections switch to (`SET ROLE`), subject to row-level security;
     /// `None` keeps the login role (when that role is itself a non-owner one).
     pub db_role: Option<String>,
+    /// Browser origins allowed to call the API (CORS); empty: none, `*`: any.
+    pub cors_origins: Vec<String>,
 }
 
 impl fmt::Debug for Config {
@@ -101,6 +103,7 @@ impl fmt::Debug for Config {
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("db_pool_size", &self.db_pool_size)
             .field("db_role", &self.db_role)
+            .field("cors_origins", &self.cors_origins)
             .finish()
     }
 }
@@ -123,6 +126,7 @@ impl Config {
             bcrypt_cost: bcrypt::DEFAULT_COST,
             db_pool_size: None,
             db_role: Some(DEFAULT_DB_ROLE.to_owned()),
+            cors_origins: Vec::new(),
         })
     }
 
@@ -184,6 +188,13 @@ impl Config {
                 bail!("MULTISTORE_DB_ROLE must be a plain role name (letters, digits, _)");
             }
             config.db_role = (!role.is_empty()).then(|| role.to_owned());
+        }
+        if let Some(v) = var("MULTISTORE_CORS_ORIGINS") {
+            config.cors_origins = v
+                .split(',')
+                .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+                .filter(|origin| !origin.is_empty())
+                .collect();
         }
         if let Some(v) = var("MULTISTORE_DB_POOL_SIZE") {
             let size: usize = v

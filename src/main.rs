@@ -47,7 +47,15 @@ async fn main() -> anyhow::Result<()> {
 fn init_logs() {
     let filter = EnvFilter::try_from_env("MULTISTORE_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let json = std::env::var("MULTISTORE_LOG_FORMAT").is_ok_and(|format| format == "json");
+    if json {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
 }
 
 async fn serve() -> anyhow::Result<()> {

@@ -7,6 +7,7 @@ use crate::auth::{Passwords, TokenKeys};
 use crate::config::Config;
 use crate::db::Db;
 use crate::http::context::TenantDirectory;
+use crate::http::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -16,6 +17,7 @@ pub struct AppState {
     pub passwords: Passwords,
     pub throttle: Arc<LoginThrottle>,
     pub tenants: Arc<TenantDirectory>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -25,6 +27,7 @@ impl AppState {
             passwords: Passwords::new(config.bcrypt_cost),
             throttle: Arc::default(),
             tenants: Arc::default(),
+            metrics: Arc::default(),
             config: Arc::new(config),
             db,
         }

@@ -158,6 +158,14 @@ impl Db {
         self.statements.load(Ordering::Relaxed)
     }
 
+    /// The pool's size, idle connections and waiters now (for metrics).
+    pub fn pool_status(&self) -> deadpool::Status {
+        match &self.pools {
+            Pools::Pg(pool) => pool.status(),
+            Pools::Sqlite(pool) => pool.status(),
+        }
+    }
+
     /// A connection whose queries see only `tenant`'s rows (PostgreSQL row-level security).
     pub async fn tenant(&self, tenant: TenantId) -> AppResult<PooledConn> {
         self.scoped(Some(tenant)).await

@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse};
@@ -18,6 +19,7 @@ use tracing::Instrument as _;
 
 use crate::error::{AppError, Code};
 use crate::graphql::loaders::Loaders;
+use crate::http::metrics::Metrics;
 use crate::http::{HttpState, context};
 
 /// Larger bodies are answered 413 (CONTRACT.md section 1).
@@ -26,6 +28,12 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub const MAX_BATCH: usize = 10;
 
 pub async fn execute(State(state): State<HttpState>, request: Request<Body>) -> Response {
+    let response = answer(&state, request).await;
+    state.app.metrics.status(response.status().as_u16());
+    response
+}
+
+async fn answer(state: &HttpState, request: Request<Body>) -> Response {
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
     let client_ip = parts
@@ -62,10 +70,13 @@ pub async fn execute(State(state): State<HttpState>, request: Request<Body>) -> 
     if let Some(loaders) = loaders {
         batch = batch.data(loaders);
     }
+    let names: Vec<Option<String>> = batch.iter().map(operation_name).collect();
+    let started = Instant::now();
     let run = tokio::spawn(async move { schema.execute_batch(batch).await }.in_current_span());
     match run.await {
         Ok(mut response) => {
             for_each_response(&mut response, with_codes);
+            record(&state.app.metrics, &names, &response, started.elapsed());
             (StatusCode::OK, axum::Json(response)).into_response()
         }
         Err(join_error) => error_response(
@@ -123,6 +134,52 @@ fn error_response(status: StatusCode, err: AppError) -> Response {
         .into_response()
 }
 
+/// The name metrics file an operation under: its `operationName`, or the name written after `query` or
+/// `mutation` at the start of its document (without parsing it).
+fn operation_name(request: &async_graphql::Request) -> Option<String> {
+    if let Some(name) = &request.operation_name {
+        return Some(name.clone());
+    }
+    let mut words = request
+        .query
+        .split(|c: char| c.is_whitespace() || c == '{' || c == '(')
+        .filter(|word| !word.is_empty());
+    let is_name = |word: &str| {
+        word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    match words.next() {
+        Some("query" | "mutation" | "subscription") => {
+            words.next().filter(|word| is_name(word)).map(str::to_owned)
+        }
+        _ => None,
+    }
+}
+
+/// Counts each operation of the batch with its name, its time and its errors' codes.
+fn record(
+    metrics: &Metrics,
+    names: &[Option<String>],
+    response: &BatchResponse,
+    elapsed: Duration,
+) {
+    let responses: Vec<&async_graphql::Response> = match response {
+        BatchResponse::Single(one) => vec![one],
+        BatchResponse::Batch(many) => many.iter().collect(),
+    };
+    for (name, response) in names.iter().zip(responses) {
+        let codes: Vec<&str> = response
+            .errors
+            .iter()
+            .filter_map(|error| match error.extensions.as_ref()?.get("code")? {
+                async_graphql::Value::String(code) => Some(code.as_str()),
+                _ => None,
+            })
+            .collect();
+        metrics.operation(name.as_deref(), elapsed, &codes);
+    }
+}
+
 fn for_each_response(response: &mut BatchResponse, f: impl Fn(&mut async_graphql::Response)) {
     match response {
         BatchResponse::Single(one) => f(one),
@@ -139,5 +196,27 @@ fn with_codes(response: &mut async_graphql::Response) {
         if extensions.get("code").is_none() {
             extensions.set("code", Code::BadUserInput.as_str());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::operation_name;
+
+    #[test]
+    fn operations_are_named_by_their_document() {
+        let name = |query: &str| operation_name(&async_graphql::Request::new(query));
+        assert_eq!(
+            name("query Shop { vendor { id } }").as_deref(),
+            Some("Shop")
+        );
+        assert_eq!(
+            name("mutation Buy($i: PlaceOrderInput!) { x }").as_deref(),
+            Some("Buy")
+        );
+        assert_eq!(name("query($id: ID!) { product(id: $id) { id } }"), None);
+        assert_eq!(name("{ vendor { id } }"), None);
+        let named = async_graphql::Request::new("{ a }").operation_name("Given");
+        assert_eq!(operation_name(&named).as_deref(), Some("Given"));
     }
 }

@@ -3,11 +3,13 @@
 pub mod context;
 mod graphql;
 mod health;
+pub mod metrics;
 
 use axum::Router;
-use axum::http::{HeaderName, Request};
+use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 use axum::routing::get;
 use tower::ServiceBuilder;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -26,11 +28,13 @@ pub struct HttpState {
 
 pub fn router(app: AppState) -> Router {
     let schema = build_schema(app.clone());
+    let cors = cors(&app.config.cors_origins);
     let state = HttpState { app, schema };
-    Router::new()
+    let router = Router::new()
         .route("/graphql", get(graphql::graphiql).post(graphql::execute))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .with_state(state)
         .layer(
             ServiceBuilder::new()
@@ -46,5 +50,34 @@ pub fn router(app: AppState) -> Router {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
-        )
+        );
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+/// CORS for the configured browser origins (`*` for any); none configured, no CORS headers at all.
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::CONTENT_TYPE,
+                header::AUTHORIZATION,
+                HeaderName::from_static(context::TENANT_HEADER),
+                REQUEST_ID,
+            ])
+            .expose_headers([REQUEST_ID])
+            .max_age(std::time::Duration::from_secs(3600)),
+    )
 }

@@ -8,6 +8,7 @@ mod authorization;
 mod catalog;
 mod isolation;
 mod limits;
+mod observability;
 mod orders;
 mod outage;
 mod properties;

@@ -1,0 +1,92 @@
+//! Around the API: Prometheus metrics and CORS for browser apps.
+
+use serde_json::json;
+
+use crate::harness::{Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(metrics_count_operations_errors_and_the_pool);
+
+async fn metrics_count_operations_errors_and_the_pool(app: TestApp) {
+    let store = app.store("vendor1").await;
+    for _ in 0..3 {
+        app.gql()
+            .tenant(&store.domain)
+            .send("query Storefront { vendor { id } }", json!({}))
+            .await
+            .data();
+    }
+    let refused = app.gql().send("query Who { me { id } }", json!({})).await;
+    assert_eq!(refused.code(), "UNAUTHENTICATED");
+    app.gql()
+        .tenant("nobody.example.com")
+        .send("{ vendor { id } }", json!({}))
+        .await;
+
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    for expected in [
+        "multistore_graphql_operation_seconds_count{operation=\"Storefront\"} 3",
+        "multistore_graphql_operation_seconds_bucket{operation=\"Who\",le=\"+Inf\"} 1",
+        "multistore_graphql_errors_total{code=\"UNAUTHENTICATED\"} 1",
+        "multistore_http_responses_total{status=\"404\"} 1",
+        "multistore_db_pool_connections{state=\"max\"} 8",
+        "# TYPE multistore_db_statements_total counter",
+    ] {
+        assert!(text.contains(expected), "{expected} in:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn browsers_of_configured_origins_may_call_the_api() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |config| {
+        config.cors_origins = vec!["https://shop.example".into()];
+    })
+    .await;
+    let client = reqwest::Client::new();
+    let preflight = |origin: &'static str| {
+        client
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.url))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization,content-type,x-tenant-domain",
+            )
+            .send()
+    };
+    let allowed = preflight("https://shop.example").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let headers = allowed.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        headers.contains("x-tenant-domain") && headers.contains("authorization"),
+        "{headers}"
+    );
+
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    let closed = TestApp::spawn(Backend::Sqlite).await;
+    let response = client
+        .post(format!("{}/graphql", closed.url))
+        .header("Origin", "https://shop.example")
+        .header("Content-Type", "application/json")
+        .body(r#"{"query":"{ __typename }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none(),
+        "no CORS unless configured"
+    );
+}
