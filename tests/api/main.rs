@@ -16,3 +16,4 @@ mod request_context;
 mod schema;
 mod sessions;
 mod transport;
+mod typed_client;
