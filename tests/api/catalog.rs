@@ -37,6 +37,17 @@ pub async fn create_product(
     response.data()["createProduct"].clone()
 }
 
+/// A product as the storefront of `domain` sees it (anonymous).
+async fn fetch_product(app: &TestApp, domain: &str, id: &Value) -> Gql {
+    app.gql()
+        .tenant(domain)
+        .send(
+            &format!("query($id: ID!) {{ product(id: $id) {{ {PRODUCT_FIELDS} }} }}"),
+            json!({ "id": id }),
+        )
+        .await
+}
+
 async fn create_with(request: Request<'_>, input: Value) -> Gql {
     request
         .send(
@@ -95,14 +106,7 @@ async fn owners_and_staff_create_products_with_exact_prices(app: TestApp) {
     assert_eq!(product["stock"], 0);
     assert_eq!(product["createdAt"], product["updatedAt"]);
 
-    let fetched = app
-        .gql()
-        .tenant(&store.domain)
-        .send(
-            &format!("query($id: ID!) {{ product(id: $id) {{ {PRODUCT_FIELDS} }} }}"),
-            json!({ "id": product["id"] }),
-        )
-        .await;
+    let fetched = fetch_product(&app, &store.domain, &product["id"]).await;
     assert_eq!(&fetched.data()["product"], product);
 }
 
@@ -161,14 +165,7 @@ async fn bad_product_input_is_refused_and_changes_nothing(app: TestApp) {
         assert_eq!(response.code(), "BAD_USER_INPUT");
         assert_eq!(response.field(), field);
     }
-    let fetched = app
-        .gql()
-        .tenant(&store.domain)
-        .send(
-            &format!("query($id: ID!) {{ product(id: $id) {{ {PRODUCT_FIELDS} }} }}"),
-            json!({ "id": product["id"] }),
-        )
-        .await;
+    let fetched = fetch_product(&app, &store.domain, &product["id"]).await;
     assert_eq!(fetched.data()["product"], product);
 }
 
@@ -203,14 +200,7 @@ async fn only_owners_and_staff_write_the_catalog(app: TestApp) {
             .await;
         assert_eq!(anonymous.code(), "UNAUTHENTICATED", "{query}");
     }
-    let fetched = app
-        .gql()
-        .tenant(&store.domain)
-        .send(
-            &format!("query($id: ID!) {{ product(id: $id) {{ {PRODUCT_FIELDS} }} }}"),
-            json!({ "id": id }),
-        )
-        .await;
+    let fetched = fetch_product(&app, &store.domain, &id).await;
     assert_eq!(
         fetched.data()["product"],
         product,
@@ -501,13 +491,6 @@ async fn another_stores_product_does_not_exist_here(app: TestApp) {
     );
 
     // Untouched at home.
-    let home = app
-        .gql()
-        .tenant(&two.domain)
-        .send(
-            &format!("query($id: ID!) {{ product(id: $id) {{ {PRODUCT_FIELDS} }} }}"),
-            json!({ "id": id }),
-        )
-        .await;
+    let home = fetch_product(&app, &two.domain, &id).await;
     assert_eq!(home.data()["product"], theirs);
 }
