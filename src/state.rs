@@ -6,6 +6,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::auth::{Passwords, TokenKeys};
 use crate::config::Config;
 use crate::db::Db;
+use crate::events::Events;
 use crate::http::context::TenantDirectory;
 use crate::http::metrics::Metrics;
 
@@ -18,6 +19,7 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     pub tenants: Arc<TenantDirectory>,
     pub metrics: Arc<Metrics>,
+    pub events: Arc<Events>,
 }
 
 impl AppState {
@@ -28,6 +30,7 @@ impl AppState {
             throttle: Arc::default(),
             tenants: Arc::default(),
             metrics: Arc::default(),
+            events: Events::start(&config),
             config: Arc::new(config),
             db,
         }

@@ -7,9 +7,9 @@ pub mod scalars;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::graphql::loaders::Loaders;
 use crate::http::context::RequestContext;
 use crate::state::AppState;
@@ -33,7 +33,10 @@ pub struct Mutation(
     crate::orders::graphql::OrdersMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(crate::orders::subscriptions::OrdersSubscription);
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Most work one operation may ask for. A field costs 1, a connection `first` times its selection: a page
 /// of 100 orders with every field, lines, products and people is about 4,000.
@@ -50,11 +53,15 @@ pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
 /// The schema serving requests with `state` in its data. With introspection off (production), field
 /// suggestions are off too: neither may map the schema for a stranger.
 pub fn build_schema(state: AppState) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_directives(16)
-        .extension(parse_cache::ParseCache::default());
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_directives(16)
+    .extension(parse_cache::ParseCache::default());
     if !state.config.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }
@@ -63,9 +70,25 @@ pub fn build_schema(state: AppState) -> AppSchema {
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .finish()
+    .sdl()
+}
+
+/// Gives every error a contract code. Errors of our resolvers have one; the others come from parsing and
+/// validating the document or its variables (syntax, unknown fields, wrong types, depth), which are the
+/// client's input.
+pub fn with_codes(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", Code::BadUserInput.as_str());
+        }
+    }
 }
 
 /// Typed access to what every resolver needs from the context.

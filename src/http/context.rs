@@ -167,7 +167,7 @@ pub async fn resolve(
 }
 
 /// The token of an `Authorization: Bearer <token>` header; any other form of the header is refused.
-fn bearer_token(headers: &HeaderMap) -> AppResult<Option<&str>> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> AppResult<Option<&str>> {
     let Some(value) = headers.get(AUTHORIZATION) else {
         return Ok(None);
     };

@@ -17,8 +17,9 @@ use axum::http::{Request, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use tracing::Instrument as _;
 
-use crate::error::{AppError, Code};
+use crate::error::AppError;
 use crate::graphql::loaders::Loaders;
+use crate::graphql::with_codes;
 use crate::http::metrics::Metrics;
 use crate::http::{HttpState, context};
 
@@ -93,6 +94,7 @@ pub async fn graphiql(State(state): State<HttpState>) -> Response {
     Html(
         GraphiQLSource::build()
             .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
             .title("multistore")
             .finish(),
     )
@@ -184,18 +186,6 @@ fn for_each_response(response: &mut BatchResponse, f: impl Fn(&mut async_graphql
     match response {
         BatchResponse::Single(one) => f(one),
         BatchResponse::Batch(many) => many.iter_mut().for_each(f),
-    }
-}
-
-/// Gives every error a contract code. Errors of our resolvers have one; the others come from parsing and
-/// validating the document or its variables (syntax, unknown fields, wrong types, depth), which are the
-/// client's input.
-fn with_codes(response: &mut async_graphql::Response) {
-    for error in &mut response.errors {
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", Code::BadUserInput.as_str());
-        }
     }
 }
 

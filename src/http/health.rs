@@ -11,8 +11,9 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
+/// Ready when the database answers and, on PostgreSQL, the instance hears other instances' order events.
 pub async fn readyz(State(state): State<HttpState>) -> (StatusCode, Json<Value>) {
-    if state.app.db.ping().await {
+    if state.app.events.is_listening() && state.app.db.ping().await {
         (StatusCode::OK, Json(json!({ "status": "ok" })))
     } else {
         (

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -23,6 +24,8 @@ const MAX_OPERATIONS: usize = 200;
 #[derive(Default)]
 pub struct Metrics {
     inner: Mutex<Counters>,
+    /// Open GraphQL WebSocket connections.
+    sockets: AtomicI64,
 }
 
 #[derive(Default)]
@@ -66,6 +69,11 @@ impl Metrics {
     /// An answer of `POST /graphql` with this HTTP status.
     pub fn status(&self, status: u16) {
         *self.lock().statuses.entry(status).or_default() += 1;
+    }
+
+    /// A GraphQL WebSocket connection opened (`1`) or closed (`-1`).
+    pub fn subscriber_sockets(&self, change: i64) {
+        self.sockets.fetch_add(change, Ordering::Relaxed);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Counters> {
@@ -156,6 +164,15 @@ impl Metrics {
         );
         out.push_str("# TYPE multistore_db_statements_total counter\n");
         let _ = writeln!(out, "multistore_db_statements_total {statements}");
+        out.push_str(
+            "# HELP multistore_websocket_connections Open GraphQL WebSocket connections.\n",
+        );
+        out.push_str("# TYPE multistore_websocket_connections gauge\n");
+        let _ = writeln!(
+            out,
+            "multistore_websocket_connections {}",
+            self.sockets.load(Ordering::Relaxed)
+        );
         out
     }
 }

@@ -4,6 +4,7 @@ pub mod context;
 mod graphql;
 mod health;
 pub mod metrics;
+pub mod ws;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
@@ -32,6 +33,7 @@ pub fn router(app: AppState) -> Router {
     let state = HttpState { app, schema };
     let router = Router::new()
         .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/graphql/ws", get(ws::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use crate::auth::sha256_hex;
 use crate::db::{Conn, TenantId, now};
 use crate::error::{AppError, AppResult};
+use crate::events::{self, OrderEvent};
 use crate::http::context::Identity;
 use crate::orders::model::{
     NewOrder, NewOrderItem, OrderItemRow, OrderRow, OrderScope, OrderStatus,
@@ -103,7 +104,7 @@ pub async fn place_order(
     let order = CheckedOrder::check(lines, address, idempotency_key)?;
     let fingerprint = order.fingerprint();
     let mut pooled = state.db.tenant(tenant).await?;
-    transaction!(&mut pooled.conn(), |conn| {
+    let placed = transaction!(&mut pooled.conn(), |conn| {
         if let Some(key) = &order.idempotency_key
             && !store::claim_key(conn, tenant, customer_id, key, &fingerprint).await?
         {
@@ -153,11 +154,17 @@ pub async fn place_order(
         if let Some(key) = &order.idempotency_key {
             store::attach_key(conn, tenant, customer_id, key, placed.id).await?;
         }
+        events::announce(conn, &OrderEvent::placed(&placed)).await?;
         Ok(Placed {
             order: placed,
             items: Some(items),
         })
-    })
+    })?;
+    // An idempotent repeat placed nothing: nothing to hear.
+    if placed.items.is_some() {
+        state.events.committed(OrderEvent::placed(&placed.order));
+    }
+    Ok(placed)
 }
 
 /// The order an idempotency key made before, if the request is the same one.
@@ -219,9 +226,10 @@ pub async fn update_status(
     to: OrderStatus,
 ) -> AppResult<OrderRow> {
     let mut pooled = state.db.tenant(tenant).await?;
-    transaction!(&mut pooled.conn(), |conn| {
+    let changed = transaction!(&mut pooled.conn(), |conn| {
         transition(conn, tenant, scope_of(identity), order_id, to, |_| true).await
-    })
+    })?;
+    Ok(updated(state, changed))
 }
 
 /// Cancels an order: a customer their own while PENDING, the owner any while PENDING or PROCESSING.
@@ -233,7 +241,7 @@ pub async fn cancel(
 ) -> AppResult<OrderRow> {
     let role = identity.role;
     let mut pooled = state.db.tenant(tenant).await?;
-    transaction!(&mut pooled.conn(), |conn| {
+    let changed = transaction!(&mut pooled.conn(), |conn| {
         let allowed = |from: OrderStatus| role == Role::Owner || from == OrderStatus::Pending;
         transition(
             conn,
@@ -244,10 +252,17 @@ pub async fn cancel(
             allowed,
         )
         .await
-    })
+    })?;
+    Ok(updated(state, changed))
 }
 
-/// One status change inside a transaction. `role_allows` says whether the caller may make a change that
+/// Tells the local subscribers about a committed change (see [`crate::events`]) and returns it.
+fn updated(state: &AppState, order: OrderRow) -> OrderRow {
+    state.events.committed(OrderEvent::updated(&order));
+    order
+}
+
+/// One status change inside a transaction, announced to the subscribers. `role_allows` says whether the caller may make a change that
 /// the machine itself allows (`FORBIDDEN` when not).
 async fn transition(
     conn: &mut Conn<'_>,
@@ -283,6 +298,7 @@ async fn transition(
             catalog::store::return_stock(conn, tenant, item.product_id, item.quantity).await?;
         }
     }
+    events::announce(conn, &OrderEvent::updated(&changed)).await?;
     Ok(changed)
 }
 
@@ -294,7 +310,7 @@ pub async fn assign_staff(
     staff_id: Option<i64>,
 ) -> AppResult<OrderRow> {
     let mut pooled = state.db.tenant(tenant).await?;
-    transaction!(&mut pooled.conn(), |conn| {
+    let assigned = transaction!(&mut pooled.conn(), |conn| {
         store::find(conn, tenant, OrderScope::All, order_id)
             .await?
             .ok_or(AppError::NotFound("no such order"))?;
@@ -312,10 +328,13 @@ pub async fn assign_staff(
         if staff.role() != Role::Staff || !staff.is_active {
             return Err(not_staff());
         }
-        store::assign(conn, tenant, order_id, staff.id)
+        let assigned = store::assign(conn, tenant, order_id, staff.id)
             .await?
-            .ok_or(AppError::NotFound("no such order"))
-    })
+            .ok_or(AppError::NotFound("no such order"))?;
+        events::announce(conn, &OrderEvent::updated(&assigned)).await?;
+        Ok(assigned)
+    })?;
+    Ok(updated(state, assigned))
 }
 
 #[cfg(test)]

@@ -5,5 +5,6 @@ pub mod flows;
 pub mod graphql;
 pub mod model;
 pub mod store;
+pub mod subscriptions;
 
 pub use model::{OrderItemRow, OrderRow, OrderStatus};

@@ -72,7 +72,19 @@ pub enum OrderScope {
     PlacedBy(i64),
 }
 
-#[derive(Queryable, Selectable, Clone, Debug)]
+impl OrderScope {
+    /// Whether `order` is one of the orders this scope sees (the same rule as the queries' filter, for
+    /// an order already in hand).
+    pub fn includes(self, order: &OrderRow) -> bool {
+        match self {
+            Self::All => true,
+            Self::AssignedTo(staff) => order.assigned_staff_id == Some(staff),
+            Self::PlacedBy(customer) => order.customer_id == customer,
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = orders)]
 pub struct OrderRow {
     pub id: i64,

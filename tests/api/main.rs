@@ -15,5 +15,6 @@ mod properties;
 mod request_context;
 mod schema;
 mod sessions;
+mod subscriptions;
 mod transport;
 mod typed_client;

@@ -29,7 +29,7 @@ on_both_backends!(
     nested_fields_cost_a_constant_number_of_queries,
 );
 
-async fn place(
+pub async fn place(
     app: &TestApp,
     store: &Store,
     customer: &Account,
@@ -45,7 +45,7 @@ async fn place(
 }
 
 /// Places an order that must succeed; returns it.
-async fn place_ok(app: &TestApp, store: &Store, customer: &Account, items: Value) -> Value {
+pub async fn place_ok(app: &TestApp, store: &Store, customer: &Account, items: Value) -> Value {
     place(app, store, customer, items, None).await.data()["placeOrder"].clone()
 }
 
@@ -63,7 +63,7 @@ async fn stock_of(app: &TestApp, store: &Store, product: &Value) -> i64 {
         .expect("a live product")
 }
 
-async fn set_status(
+pub async fn set_status(
     app: &TestApp,
     store: &Store,
     account: &Account,
@@ -78,7 +78,7 @@ async fn set_status(
         .await
 }
 
-async fn cancel(app: &TestApp, store: &Store, account: &Account, order: &Value) -> Gql {
+pub async fn cancel(app: &TestApp, store: &Store, account: &Account, order: &Value) -> Gql {
     app.as_user(store, account)
         .send(
             "mutation($id: ID!) { cancelOrder(id: $id) { id status } }",
@@ -87,7 +87,7 @@ async fn cancel(app: &TestApp, store: &Store, account: &Account, order: &Value) 
         .await
 }
 
-async fn assign(
+pub async fn assign(
     app: &TestApp,
     store: &Store,
     account: &Account,
@@ -124,7 +124,7 @@ async fn visible_orders(
     (ids, connection["totalCount"].as_i64().unwrap())
 }
 
-fn line(product: &Value, quantity: i64) -> Value {
+pub fn line(product: &Value, quantity: i64) -> Value {
     json!({ "productId": product["id"], "quantity": quantity })
 }
 

@@ -3,6 +3,7 @@
 mod database;
 pub mod fixtures;
 pub mod proxy;
+pub mod ws;
 
 pub use database::Backend;
 pub use fixtures::{Account, Store};
@@ -54,13 +55,28 @@ impl TestApp {
         tokio::spawn(multistore::serve(listener, router, async {
             let _ = stop.await;
         }));
-        Self {
+        let app = Self {
             url,
             state,
             admin,
             client: reqwest::Client::new(),
             shutdown: Some(shutdown),
             _database: database,
+        };
+        app.wait_until_ready().await;
+        app
+    }
+
+    /// Waits for `/readyz` to answer 200, as a load balancer would before sending traffic (on
+    /// PostgreSQL the instance first starts listening for other instances' events).
+    pub async fn wait_until_ready(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while self.get("/readyz").await.status() != 200 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the service never became ready"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 

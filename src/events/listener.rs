@@ -1,0 +1,74 @@
+//! The PostgreSQL listener of one instance: a connection of its own that `LISTEN`s on the events channel
+//! and hands every notification to the instance's subscribers. It reconnects by itself when the
+//! connection breaks (events sent while it was away are not heard), and stops when the instance's event
+//! bus is gone.
+
+use std::sync::Weak;
+use std::time::Duration;
+
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
+use futures_util::StreamExt as _;
+
+use super::{CHANNEL, Events, OrderEvent};
+
+/// How long the listener waits for a notification before it checks that its connection still answers
+/// (a connection that died silently would otherwise never deliver again).
+const HEARTBEAT: Duration = Duration::from_secs(15);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+pub(super) fn spawn(url: String, events: Weak<Events>) {
+    tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match listen(&url, &events).await {
+                Ok(()) => return,
+                Err(err) => {
+                    let Some(bus) = events.upgrade() else { return };
+                    bus.set_listening(false);
+                    tracing::warn!(error = %err, "event listener lost its connection; reconnecting");
+                }
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+            if events.strong_count() == 0 {
+                return;
+            }
+        }
+    });
+}
+
+/// Listens until the connection fails (`Err`) or the event bus is gone (`Ok`).
+async fn listen(url: &str, events: &Weak<Events>) -> anyhow::Result<()> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    diesel::sql_query(format!("LISTEN {CHANNEL}"))
+        .execute(&mut conn)
+        .await?;
+    match events.upgrade() {
+        Some(bus) => bus.set_listening(true),
+        None => return Ok(()),
+    }
+    tracing::info!(channel = CHANNEL, "listening for order events");
+    loop {
+        let next = {
+            let mut notifications = std::pin::pin!(conn.notifications_stream());
+            tokio::time::timeout(HEARTBEAT, notifications.next()).await
+        };
+        let Some(bus) = events.upgrade() else {
+            return Ok(());
+        };
+        match next {
+            Ok(Some(Ok(notification))) => {
+                match serde_json::from_str::<OrderEvent>(&notification.payload) {
+                    Ok(event) => bus.deliver(event),
+                    Err(err) => tracing::warn!(error = %err, "an order event could not be read"),
+                }
+            }
+            Ok(Some(Err(err))) => return Err(err.into()),
+            Ok(None) => anyhow::bail!("the listening connection closed"),
+            // Quiet for a while: make sure the connection is still there.
+            Err(_elapsed) => {
+                diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+            }
+        }
+    }
+}

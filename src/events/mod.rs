@@ -1,0 +1,134 @@
+//! Order events: what the subscriptions hear, on every instance of the service.
+//!
+//! A change is announced inside the transaction that makes it. On PostgreSQL that is a `pg_notify`, which
+//! the database delivers at commit (never for a rolled-back change, in commit order) to every instance
+//! listening on the channel, this one included; each instance's listener hands it to its local
+//! subscribers. On SQLite (one instance by nature) the event goes to the local subscribers right after the
+//! commit.
+//!
+//! An event carries the committed order row, so each subscriber decides from it alone whether its user
+//! may hear it (tenant, then scope): no query per event and subscriber.
+
+mod listener;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use crate::config::{Config, DatabaseUrl};
+use crate::db::Conn;
+use crate::error::AppResult;
+use crate::orders::OrderRow;
+
+/// The PostgreSQL channel the instances share.
+pub const CHANNEL: &str = "multistore_orders";
+/// Events a slow subscriber may fall behind by before it is told it missed some.
+const BACKLOG: usize = 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderEventKind {
+    /// A customer placed the order.
+    Placed,
+    /// Its status or assignment changed (a cancellation is a status change).
+    Updated,
+}
+
+/// An order as it was committed, and what happened to it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OrderEvent {
+    pub kind: OrderEventKind,
+    pub order: OrderRow,
+}
+
+impl OrderEvent {
+    pub fn placed(order: &OrderRow) -> Self {
+        Self {
+            kind: OrderEventKind::Placed,
+            order: order.clone(),
+        }
+    }
+
+    pub fn updated(order: &OrderRow) -> Self {
+        Self {
+            kind: OrderEventKind::Updated,
+            order: order.clone(),
+        }
+    }
+}
+
+/// The events of this instance: a broadcast channel that every subscription of this instance reads.
+pub struct Events {
+    sender: broadcast::Sender<Arc<OrderEvent>>,
+    /// PostgreSQL: whether the listener is connected and listening (`/readyz` waits for it).
+    listening: Option<AtomicBool>,
+}
+
+impl Events {
+    /// The event bus for the configured database; on PostgreSQL it starts this instance's listener.
+    pub fn start(config: &Config) -> Arc<Self> {
+        let (sender, _) = broadcast::channel(BACKLOG);
+        match &config.database_url {
+            DatabaseUrl::Postgres(url) => {
+                let events = Arc::new(Self {
+                    sender,
+                    listening: Some(AtomicBool::new(false)),
+                });
+                listener::spawn(url.clone(), Arc::downgrade(&events));
+                events
+            }
+            DatabaseUrl::Sqlite(_) => Arc::new(Self {
+                sender,
+                listening: None,
+            }),
+        }
+    }
+
+    /// Every event from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<OrderEvent>> {
+        self.sender.subscribe()
+    }
+
+    /// Whether events from other instances reach this one (always, without PostgreSQL: there are none).
+    pub fn is_listening(&self) -> bool {
+        self.listening
+            .as_ref()
+            .is_none_or(|listening| listening.load(Ordering::Relaxed))
+    }
+
+    /// To be called right after the transaction that announced `event` committed: without PostgreSQL
+    /// this is when local subscribers hear it. With PostgreSQL the listener already will.
+    pub fn committed(&self, event: OrderEvent) {
+        if self.listening.is_none() {
+            // No subscriber is not an error.
+            let _ = self.sender.send(Arc::new(event));
+        }
+    }
+
+    fn deliver(&self, event: OrderEvent) {
+        let _ = self.sender.send(Arc::new(event));
+    }
+
+    fn set_listening(&self, now: bool) {
+        if let Some(listening) = &self.listening {
+            listening.store(now, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Announces `event` inside the transaction that makes the change: on PostgreSQL it is sent to every
+/// listening instance when (and only if) the transaction commits. Nothing to do on SQLite (see
+/// [`Events::committed`]).
+pub async fn announce(conn: &mut Conn<'_>, event: &OrderEvent) -> AppResult<()> {
+    use diesel_async::RunQueryDsl as _;
+    if let Conn::Pg(pg) = conn {
+        let payload = serde_json::to_string(event).map_err(crate::error::AppError::internal)?;
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<diesel::sql_types::Text, _>(CHANNEL)
+            .bind::<diesel::sql_types::Text, _>(payload)
+            .execute(*pg)
+            .await?;
+    }
+    Ok(())
+}

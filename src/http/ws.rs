@@ -1,0 +1,268 @@
+//! GraphQL over WebSocket on `/graphql/ws`, in the graphql-transport-ws protocol that Apollo, urql and
+//! `graphql-ws` speak.
+//!
+//! The connection's tenant and caller come from the `connection_init` payload (`Authorization` and
+//! `X-Tenant-Domain`, as the HTTP headers would carry them, or `token` and `tenant`); the upgrade request's
+//! own headers count where the payload is silent. They are checked once, exactly as an HTTP request's
+//! are; a rejection closes the socket with 4403 and the contract's code as the reason. The socket closes
+//! (4403) when the access token expires; a client reconnects with a fresh one. Each subscription also
+//! re-checks that its user is still active before delivering an event.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::http::{
+    ClientMessage, WebSocket as Protocol, WebSocketProtocols as Protocols, WsMessage,
+};
+use async_graphql::{Data, Executor};
+use axum::Extension;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::BoxStream;
+use futures_util::{SinkExt as _, StreamExt as _};
+
+use crate::error::AppError;
+use crate::graphql::loaders::Loaders;
+use crate::graphql::{AppSchema, with_codes};
+use crate::http::HttpState;
+use crate::http::context::{self, RequestContext, TENANT_HEADER};
+
+pub const PROTOCOL: &str = "graphql-transport-ws";
+/// How long a new socket may wait before it sends `connection_init` (the protocol's 4408).
+const INIT_WAIT: Duration = Duration::from_secs(10);
+
+pub async fn upgrade(
+    State(state): State<HttpState>,
+    connect_info: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    // A client that names protocols must name ours; one that names none is taken to speak it.
+    let offered = headers.get(SEC_WEBSOCKET_PROTOCOL);
+    let speaks_ours = offered.is_none_or(|value| {
+        value
+            .to_str()
+            .unwrap_or_default()
+            .split(',')
+            .any(|protocol| protocol.trim().eq_ignore_ascii_case(PROTOCOL))
+    });
+    if !speaks_ours {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("this endpoint speaks the {PROTOCOL} protocol only"),
+        )
+            .into_response();
+    }
+    let client_ip = connect_info.map(|Extension(info)| info.0.ip());
+    upgrade
+        .protocols([PROTOCOL])
+        .on_upgrade(move |socket| session(state, headers, client_ip, socket))
+}
+
+/// One socket, from `connection_init` to its close.
+async fn session(
+    state: HttpState,
+    upgrade_headers: HeaderMap,
+    client_ip: Option<std::net::IpAddr>,
+    socket: WebSocket,
+) {
+    let (mut sink, mut source) = socket.split();
+    let payload = match tokio::time::timeout(INIT_WAIT, first_message(&mut source)).await {
+        Err(_elapsed) => return close(&mut sink, 4408, "Connection initialisation timeout").await,
+        Ok(None) => return,
+        Ok(Some(Ok(payload))) => payload,
+        Ok(Some(Err((code, reason)))) => return close(&mut sink, code, reason).await,
+    };
+    let headers = match init_headers(&upgrade_headers, &payload) {
+        Ok(headers) => headers,
+        Err(err) => return reject(&mut sink, err).await,
+    };
+    let request_context = match context::resolve(&state.app, &headers, client_ip).await {
+        Ok(request_context) => request_context,
+        Err(err) => return reject(&mut sink, err).await,
+    };
+    let expires_at = token_expiry(&state, &headers);
+    let data = connection_data(&state, request_context);
+
+    // The protocol itself (ack, subscribe, next, complete, ping) is async-graphql's; it sees the init
+    // that was already checked, then the rest of the socket.
+    let messages =
+        futures_util::stream::once(async { Ok(ClientMessage::ConnectionInit { payload: None }) })
+            .chain(source.filter_map(|message| async move {
+                match message {
+                    Ok(Message::Text(text)) => Some(ClientMessage::from_bytes(text.as_bytes())),
+                    Ok(Message::Binary(bytes)) => Some(ClientMessage::from_bytes(bytes)),
+                    Ok(Message::Ping(_) | Message::Pong(_)) => None,
+                    Ok(Message::Close(_)) | Err(_) => Some(Ok(ClientMessage::ConnectionTerminate)),
+                }
+            }));
+    let executor = CodedSchema(state.schema.clone());
+    let protocol = Protocol::from_message_stream(executor, messages, Protocols::GraphQLWS)
+        .connection_data(data);
+    let mut protocol = std::pin::pin!(protocol);
+    let expiry = async {
+        match expires_at {
+            Some(at) => {
+                tokio::time::sleep(Duration::from_secs(at.saturating_sub(unix_now()))).await
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(expiry);
+    state.app.metrics.subscriber_sockets(1);
+    loop {
+        tokio::select! {
+            next = protocol.next() => match next {
+                Some(WsMessage::Text(text)) => {
+                    if sink.send(Message::Text(text.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(WsMessage::Close(code, reason)) => {
+                    close(&mut sink, code, &reason).await;
+                    break;
+                }
+                None => break,
+            },
+            () = &mut expiry => {
+                close(&mut sink, 4403, "UNAUTHENTICATED: the access token expired").await;
+                break;
+            }
+        }
+    }
+    state.app.metrics.subscriber_sockets(-1);
+}
+
+/// The payload of the socket's first message, which must be `connection_init`; `None` when the client
+/// left first.
+async fn first_message(
+    source: &mut futures_util::stream::SplitStream<WebSocket>,
+) -> Option<Result<serde_json::Value, (u16, &'static str)>> {
+    loop {
+        let text = match source.next().await? {
+            Ok(Message::Text(text)) => text.as_bytes().to_vec(),
+            Ok(Message::Binary(bytes)) => bytes.to_vec(),
+            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+            Ok(Message::Close(_)) | Err(_) => return None,
+        };
+        return Some(match ClientMessage::from_bytes(text) {
+            Ok(ClientMessage::ConnectionInit { payload }) => Ok(payload.unwrap_or_default()),
+            Ok(ClientMessage::Start { .. }) => Err((4401, "Unauthorized")),
+            Ok(_) => Err((4400, "the first message must be connection_init")),
+            Err(_) => Err((4400, "invalid message")),
+        });
+    }
+}
+
+/// The headers a request would carry, from the upgrade request overridden by the `connection_init`
+/// payload: `Authorization` (or `token`) and `X-Tenant-Domain` (or `tenant`), at its top level or under
+/// `headers`, names matched case-insensitively.
+fn init_headers(upgrade: &HeaderMap, payload: &serde_json::Value) -> Result<HeaderMap, AppError> {
+    let mut headers = HeaderMap::new();
+    for name in [AUTHORIZATION.as_str(), TENANT_HEADER] {
+        if let Some(value) = upgrade.get(name) {
+            headers.insert(name, value.clone());
+        }
+    }
+    let Some(top) = payload.as_object() else {
+        return Ok(headers);
+    };
+    let nested = top.get("headers").and_then(|value| value.as_object());
+    for fields in [nested, Some(top)].into_iter().flatten() {
+        for (key, value) in fields {
+            let (name, prefix) = match key.to_ascii_lowercase().as_str() {
+                "authorization" => (AUTHORIZATION.as_str(), ""),
+                "token" | "accesstoken" | "access_token" => (AUTHORIZATION.as_str(), "Bearer "),
+                "x-tenant-domain" | "tenant" | "tenantdomain" | "tenant_domain" => {
+                    (TENANT_HEADER, "")
+                }
+                _ => continue,
+            };
+            let text = value.as_str().ok_or(AppError::bad_input(
+                "connection_init",
+                format!("{key} must be a string"),
+            ))?;
+            let value = HeaderValue::from_str(&format!("{prefix}{text}")).map_err(|_| {
+                AppError::bad_input("connection_init", format!("{key} is not a valid value"))
+            })?;
+            headers.insert(name, value);
+        }
+    }
+    Ok(headers)
+}
+
+/// When the connection's access token expires (none for an anonymous connection).
+fn token_expiry(state: &HttpState, headers: &HeaderMap) -> Option<u64> {
+    let token = context::bearer_token(headers).ok()??;
+    let claims = state.app.tokens.verify_access(token).ok()?;
+    u64::try_from(claims.exp).ok()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// What every operation of the connection sees: its request context and its tenant's loaders.
+fn connection_data(state: &HttpState, request_context: RequestContext) -> Data {
+    let mut data = Data::default();
+    if let Some(tenant) = &request_context.tenant {
+        data.insert(Arc::new(Loaders::new(&state.app.db, tenant.id)));
+    }
+    data.insert(request_context);
+    data
+}
+
+async fn reject(sink: &mut futures_util::stream::SplitSink<WebSocket, Message>, err: AppError) {
+    let reason = format!("{}: {}", err.code().as_str(), err.message());
+    close(sink, 4403, &reason).await;
+}
+
+/// Closes the socket with `code`; the reason is cut to what a close frame holds (123 bytes).
+async fn close(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    code: u16,
+    reason: &str,
+) {
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    let frame = CloseFrame {
+        code,
+        reason: reason[..end].into(),
+    };
+    let _ = sink.send(Message::Close(Some(frame))).await;
+    let _ = sink.close().await;
+}
+
+/// The schema as the socket runs it: every error gets a contract code, as over HTTP.
+#[derive(Clone)]
+struct CodedSchema(AppSchema);
+
+impl Executor for CodedSchema {
+    async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
+        let mut response = self.0.execute(request).await;
+        with_codes(&mut response);
+        response
+    }
+
+    fn execute_stream(
+        &self,
+        request: async_graphql::Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        self.0
+            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+            .map(|mut response| {
+                with_codes(&mut response);
+                response
+            })
+            .boxed()
+    }
+}

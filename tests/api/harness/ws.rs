@@ -1,0 +1,157 @@
+//! A graphql-transport-ws client for the tests: connect with a `connection_init` payload, subscribe, and
+//! read what the server sends, with timeouts.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for something it expects to arrive.
+pub const ARRIVES_WITHIN: Duration = Duration::from_secs(10);
+
+pub struct Socket {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Messages read while waiting for something else (a pong), in order.
+    early: VecDeque<Value>,
+}
+
+/// What the server sent for one subscription.
+#[derive(Debug)]
+pub enum Heard {
+    Next(Value),
+    Complete,
+    /// The socket closed, with its code and reason.
+    Closed(u16, String),
+}
+
+impl Socket {
+    /// Opens `/graphql/ws` of the server at `base_url` (http://host:port) and sends `connection_init`
+    /// with `payload`; `Ok` once acknowledged, `Err((code, reason))` when the server closed instead.
+    pub async fn connect(base_url: &str, payload: Value) -> Result<Socket, (u16, String)> {
+        let mut socket = Self::open(base_url).await;
+        socket
+            .send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        match socket.receive().await {
+            Some(Ok(message)) if message["type"] == "connection_ack" => Ok(socket),
+            Some(Ok(message)) => panic!("expected connection_ack, got {message}"),
+            Some(Err(closed)) => Err(closed),
+            None => panic!("the server sent nothing after connection_init"),
+        }
+    }
+
+    /// Opens the socket without initialising it.
+    pub async fn open(base_url: &str) -> Socket {
+        let url = format!("{}/graphql/ws", base_url.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().unwrap();
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (stream, response) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("the WebSocket opens");
+        assert_eq!(
+            response.headers()["sec-websocket-protocol"],
+            "graphql-transport-ws"
+        );
+        Socket {
+            stream,
+            early: VecDeque::new(),
+        }
+    }
+
+    /// Subscribes under `id`. A ping answered afterwards proves that the server has taken the
+    /// subscription in (it reads messages in order) before the test goes on to make changes.
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
+            .await;
+        self.send(json!({ "type": "ping" })).await;
+        let mut before_pong = VecDeque::new();
+        loop {
+            match self.receive().await {
+                Some(Ok(message)) if message["type"] == "pong" => break,
+                Some(Ok(message)) => before_pong.push_back(message),
+                other => panic!("expected pong, got {other:?}"),
+            }
+        }
+        self.early.extend(before_pong);
+        // The subscription's stream starts on the server's next turn; give it that turn.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    /// The next message for subscription `id`, waiting at most `ARRIVES_WITHIN`.
+    pub async fn next(&mut self, id: &str) -> Heard {
+        self.next_within(id, ARRIVES_WITHIN)
+            .await
+            .unwrap_or_else(|| panic!("nothing arrived for subscription {id}"))
+    }
+
+    /// The next message for subscription `id` within `wait`, or `None`.
+    pub async fn next_within(&mut self, id: &str, wait: Duration) -> Option<Heard> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let message = match tokio::time::timeout_at(deadline, self.receive()).await {
+                Err(_elapsed) => return None,
+                Ok(None) => return Some(Heard::Closed(1006, String::new())),
+                Ok(Some(Err((code, reason)))) => return Some(Heard::Closed(code, reason)),
+                Ok(Some(Ok(message))) => message,
+            };
+            if message["id"] != id {
+                continue;
+            }
+            match message["type"].as_str() {
+                Some("next") => return Some(Heard::Next(message["payload"].clone())),
+                Some("complete") => return Some(Heard::Complete),
+                Some("error") => return Some(Heard::Next(json!({ "errors": message["payload"] }))),
+                other => panic!("unexpected message type {other:?}: {message}"),
+            }
+        }
+    }
+
+    /// The payload of the next `next` message for `id`, which must carry data and no errors.
+    pub async fn next_data(&mut self, id: &str) -> Value {
+        match self.next(id).await {
+            Heard::Next(payload) if payload.get("errors").is_none() => payload["data"].clone(),
+            other => panic!("expected data for subscription {id}, got {other:?}"),
+        }
+    }
+
+    /// Asserts that nothing arrives for `id` for a while.
+    pub async fn hears_nothing(&mut self, id: &str) {
+        if let Some(heard) = self.next_within(id, Duration::from_millis(300)).await {
+            panic!("subscription {id} should hear nothing, heard {heard:?}");
+        }
+    }
+
+    pub async fn send(&mut self, message: Value) {
+        self.stream
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    /// The next protocol message, `Err` with the close frame's code and reason, or `None` at the end.
+    pub async fn receive(&mut self) -> Option<Result<Value, (u16, String)>> {
+        if let Some(message) = self.early.pop_front() {
+            return Some(Ok(message));
+        }
+        loop {
+            match self.stream.next().await? {
+                Ok(Message::Text(text)) => return Some(Ok(serde_json::from_str(&text).unwrap())),
+                Ok(Message::Close(frame)) => {
+                    return Some(Err(frame.map_or((1005, String::new()), |frame| {
+                        (u16::from(frame.code), frame.reason.to_string())
+                    })));
+                }
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+}

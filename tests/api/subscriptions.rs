@@ -1,0 +1,309 @@
+//! Subscriptions over `/graphql/ws` (graphql-transport-ws): who hears which order events, and how a
+//! connection is let in.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::catalog::create_product;
+use crate::harness::ws::{Heard, Socket};
+use crate::harness::{Account, Backend, Store, TestApp};
+use crate::on_both_backends;
+use crate::orders::{assign, cancel, line, place, place_ok, set_status};
+
+on_both_backends!(
+    owners_and_customers_hear_orders_as_they_change,
+    nobody_hears_what_they_may_not_see,
+    subscriptions_are_authorized_like_queries,
+    connection_init_is_checked_like_a_request,
+    a_deactivated_user_stops_hearing,
+);
+
+const UPDATED: &str =
+    "subscription($id: ID) { orderUpdated(id: $id) { id status assignedStaff { username } } }";
+const PLACED: &str = "subscription { orderPlaced { id status total items { productName quantity } customer { username } } }";
+
+/// A socket signed in as `account` of `store`, with the headers in the `connection_init` payload.
+pub async fn socket_as(app: &TestApp, store: &Store, account: &Account) -> Socket {
+    Socket::connect(&app.url, init_payload(store, account))
+        .await
+        .expect("connection acknowledged")
+}
+
+pub fn init_payload(store: &Store, account: &Account) -> Value {
+    json!({ "Authorization": format!("Bearer {}", account.token), "X-Tenant-Domain": store.domain })
+}
+
+/// The status (and assignee) of an `orderUpdated` event.
+fn update_of(data: &Value) -> (String, String, Value) {
+    let order = &data["orderUpdated"];
+    (
+        order["id"].as_str().unwrap().to_owned(),
+        order["status"].as_str().unwrap().to_owned(),
+        order["assignedStaff"]["username"].clone(),
+    )
+}
+
+/// The error code of a subscription's answer, which must be an error followed by its end.
+async fn refused(socket: &mut Socket, id: &str) -> String {
+    let code = match socket.next(id).await {
+        Heard::Next(payload) => payload["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("an error with a code: {payload}"))
+            .to_owned(),
+        other => panic!("expected an error, got {other:?}"),
+    };
+    assert!(matches!(socket.next(id).await, Heard::Complete));
+    code
+}
+
+async fn owners_and_customers_hear_orders_as_they_change(app: TestApp) {
+    let store = app.store("shop").await;
+    let watch = create_product(&app, &store, "Watch", json!("49.99"), 10).await;
+    let mut owner = socket_as(&app, &store, &store.owner).await;
+    owner.subscribe("placed", PLACED, json!({})).await;
+    owner.subscribe("all", UPDATED, json!({})).await;
+
+    let order = place_ok(&app, &store, &store.customer, json!([line(&watch, 2)])).await;
+    let id = order["id"].as_str().unwrap();
+    let placed = owner.next_data("placed").await;
+    assert_eq!(
+        placed["orderPlaced"],
+        json!({ "id": id, "status": "PENDING", "total": "99.98",
+                "items": [{ "productName": "Watch", "quantity": 2 }],
+                "customer": { "username": store.customer.username } })
+    );
+
+    let mut customer = socket_as(&app, &store, &store.customer).await;
+    customer
+        .subscribe("mine", UPDATED, json!({ "id": id }))
+        .await;
+    set_status(&app, &store, &store.owner, &order, "PROCESSING")
+        .await
+        .data();
+    let expected = (id.to_owned(), "PROCESSING".to_owned(), Value::Null);
+    assert_eq!(update_of(&customer.next_data("mine").await), expected);
+    assert_eq!(update_of(&owner.next_data("all").await), expected);
+
+    assign(&app, &store, &store.owner, &order, &store.staff.id)
+        .await
+        .data();
+    let assigned = (
+        id.to_owned(),
+        "PROCESSING".to_owned(),
+        json!(store.staff.username),
+    );
+    assert_eq!(update_of(&customer.next_data("mine").await), assigned);
+    assert_eq!(update_of(&owner.next_data("all").await), assigned);
+
+    cancel(&app, &store, &store.owner, &order).await.data();
+    let cancelled = (
+        id.to_owned(),
+        "CANCELLED".to_owned(),
+        json!(store.staff.username),
+    );
+    assert_eq!(update_of(&customer.next_data("mine").await), cancelled);
+    assert_eq!(update_of(&owner.next_data("all").await), cancelled);
+
+    // A failed order changes nothing, so nobody hears of it; nor of an idempotent repeat.
+    place(
+        &app,
+        &store,
+        &store.customer,
+        json!([line(&watch, 11)]),
+        None,
+    )
+    .await
+    .assert_error(200, "INSUFFICIENT_STOCK");
+    place(
+        &app,
+        &store,
+        &store.customer,
+        json!([line(&watch, 1)]),
+        Some("k1"),
+    )
+    .await
+    .data();
+    assert!(matches!(owner.next("placed").await, Heard::Next(_)));
+    place(
+        &app,
+        &store,
+        &store.customer,
+        json!([line(&watch, 1)]),
+        Some("k1"),
+    )
+    .await
+    .data();
+    owner.hears_nothing("placed").await;
+    // Unsubscribing ends the stream (the server confirms with `complete`).
+    owner
+        .send(json!({ "id": "placed", "type": "complete" }))
+        .await;
+    assert!(matches!(owner.next("placed").await, Heard::Complete));
+    place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
+    owner.hears_nothing("placed").await;
+}
+
+async fn nobody_hears_what_they_may_not_see(app: TestApp) {
+    let store = app.store("shop").await;
+    let other = app.store("other").await;
+    let watch = create_product(&app, &store, "Watch", json!("49.99"), 10).await;
+    let second_customer = app.register_customer(&store.domain, "shop_second").await;
+
+    let mut other_owner = socket_as(&app, &other, &other.owner).await;
+    other_owner.subscribe("placed", PLACED, json!({})).await;
+    other_owner.subscribe("all", UPDATED, json!({})).await;
+    let mut stranger = socket_as(&app, &store, &second_customer).await;
+    stranger.subscribe("all", UPDATED, json!({})).await;
+    let mut staff = socket_as(&app, &store, &store.staff).await;
+    staff.subscribe("placed", PLACED, json!({})).await;
+    staff.subscribe("all", UPDATED, json!({})).await;
+
+    let order = place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
+    set_status(&app, &store, &store.owner, &order, "PROCESSING")
+        .await
+        .data();
+    // Staff hear an order once it is theirs, and from then on.
+    assign(&app, &store, &store.owner, &order, &store.staff.id)
+        .await
+        .data();
+    let heard = update_of(&staff.next_data("all").await);
+    assert_eq!(heard.2, json!(store.staff.username));
+    set_status(&app, &store, &store.staff, &order, "SHIPPED")
+        .await
+        .data();
+    assert_eq!(update_of(&staff.next_data("all").await).1, "SHIPPED");
+
+    staff.hears_nothing("placed").await;
+    stranger.hears_nothing("all").await;
+    other_owner.hears_nothing("placed").await;
+    other_owner.hears_nothing("all").await;
+
+    // An order the caller may not see cannot be named: it does not exist for them.
+    let id = json!({ "id": order["id"] });
+    stranger.subscribe("theirs", UPDATED, id.clone()).await;
+    assert_eq!(refused(&mut stranger, "theirs").await, "NOT_FOUND");
+    other_owner.subscribe("foreign", UPDATED, id).await;
+    assert_eq!(refused(&mut other_owner, "foreign").await, "NOT_FOUND");
+    other_owner
+        .subscribe("junk", UPDATED, json!({ "id": "not-an-id" }))
+        .await;
+    assert_eq!(refused(&mut other_owner, "junk").await, "NOT_FOUND");
+}
+
+async fn subscriptions_are_authorized_like_queries(app: TestApp) {
+    let store = app.store("shop").await;
+    let mut customer = socket_as(&app, &store, &store.customer).await;
+    customer.subscribe("placed", PLACED, json!({})).await;
+    assert_eq!(refused(&mut customer, "placed").await, "FORBIDDEN");
+
+    let mut anonymous = Socket::connect(&app.url, json!({ "X-Tenant-Domain": store.domain }))
+        .await
+        .expect("an anonymous connection is let in");
+    anonymous.subscribe("all", UPDATED, json!({})).await;
+    assert_eq!(refused(&mut anonymous, "all").await, "UNAUTHENTICATED");
+
+    // Documents are checked as over HTTP: unknown fields and depth are the client's input.
+    anonymous
+        .subscribe("typo", "subscription { orderUpdate { id } }", json!({}))
+        .await;
+    assert_eq!(refused(&mut anonymous, "typo").await, "BAD_USER_INPUT");
+
+    // Queries work over the socket too, with the connection's identity.
+    let mut owner = socket_as(&app, &store, &store.owner).await;
+    owner
+        .subscribe("me", "{ me { username role } }", json!({}))
+        .await;
+    assert_eq!(
+        owner.next_data("me").await,
+        json!({ "me": { "username": store.owner.username, "role": "OWNER" } })
+    );
+}
+
+async fn connection_init_is_checked_like_a_request(app: TestApp) {
+    let store = app.store("shop").await;
+    let other = app.store("other").await;
+    let rejected = |result: Result<Socket, (u16, String)>| match result {
+        Ok(_) => panic!("the connection should be refused"),
+        Err((code, reason)) => (code, reason.split(':').next().unwrap().to_owned()),
+    };
+    let forbidden = |code: &str| (4403, code.to_owned());
+
+    let bad_token = json!({ "Authorization": "Bearer nonsense", "X-Tenant-Domain": store.domain });
+    assert_eq!(
+        rejected(Socket::connect(&app.url, bad_token).await),
+        forbidden("UNAUTHENTICATED")
+    );
+    let unknown = json!({ "X-Tenant-Domain": "nowhere.example" });
+    assert_eq!(
+        rejected(Socket::connect(&app.url, unknown).await),
+        forbidden("TENANT_NOT_FOUND")
+    );
+    let crossed = init_payload(&other, &store.owner);
+    assert_eq!(
+        rejected(Socket::connect(&app.url, crossed).await),
+        forbidden("FORBIDDEN")
+    );
+    let not_text = json!({ "token": 42 });
+    assert_eq!(
+        rejected(Socket::connect(&app.url, not_text).await),
+        forbidden("BAD_USER_INPUT")
+    );
+
+    // `token` and `tenant`, or headers nested under `headers`, work as well; a token names its store.
+    let short = json!({ "token": store.customer.token, "tenant": store.domain });
+    let nested = json!({ "headers": { "authorization": format!("Bearer {}", store.owner.token) } });
+    for payload in [short, nested] {
+        let mut socket = Socket::connect(&app.url, payload).await.expect("accepted");
+        socket
+            .subscribe("me", "{ me { username } vendor { domain } }", json!({}))
+            .await;
+        assert_eq!(
+            socket.next_data("me").await["vendor"]["domain"],
+            json!(store.domain)
+        );
+    }
+
+    // Subscribing before connection_init is refused with 4401, as the protocol says.
+    let mut early = Socket::open(&app.url).await;
+    early
+        .send(json!({ "id": "1", "type": "subscribe", "payload": { "query": UPDATED } }))
+        .await;
+    assert!(matches!(early.receive().await, Some(Err((4401, _)))));
+}
+
+async fn a_deactivated_user_stops_hearing(app: TestApp) {
+    let store = app.store("shop").await;
+    let watch = create_product(&app, &store, "Watch", json!("49.99"), 10).await;
+    let order = place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
+    assign(&app, &store, &store.owner, &order, &store.staff.id)
+        .await
+        .data();
+    let mut staff = socket_as(&app, &store, &store.staff).await;
+    staff.subscribe("all", UPDATED, json!({})).await;
+    app.deactivate_staff(&store, &store.staff).await;
+    set_status(&app, &store, &store.owner, &order, "PROCESSING")
+        .await
+        .data();
+    assert_eq!(refused(&mut staff, "all").await, "UNAUTHENTICATED");
+}
+
+/// A socket lives no longer than its access token: at expiry it closes, and the client reconnects with
+/// a fresh token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_closes_when_its_token_expires() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |config| {
+        config.access_token_ttl = Duration::from_secs(2);
+    })
+    .await;
+    let store = app.store("shop").await;
+    let mut owner = socket_as(&app, &store, &store.owner).await;
+    owner.subscribe("all", UPDATED, json!({})).await;
+    match owner.next("all").await {
+        Heard::Closed(code, reason) => {
+            assert_eq!(code, 4403);
+            assert!(reason.starts_with("UNAUTHENTICATED"), "{reason}");
+        }
+        other => panic!("expected the socket to close, got {other:?}"),
+    }
+}
