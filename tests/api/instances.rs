@@ -1,0 +1,171 @@
+//! Several instances on one PostgreSQL database, as behind a load balancer: two server processes (the
+//! real binary) with one signing secret. A token issued by one works on the other, and an order event
+//! made on one reaches a subscriber connected to the other.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::harness::ws::Socket;
+use crate::harness::{Backend, JWT_SECRET, TestApp};
+
+/// A server process of its own, killed when dropped.
+struct Instance {
+    url: String,
+    child: Child,
+}
+
+impl Instance {
+    async fn start(database_url: &str) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_multistore"))
+            .env("DATABASE_URL", database_url)
+            .env("MULTISTORE_JWT_SECRET", JWT_SECRET)
+            .env("MULTISTORE_BIND", format!("127.0.0.1:{port}"))
+            .env("MULTISTORE_BCRYPT_COST", "4")
+            .env("MULTISTORE_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the server binary starts");
+        let instance = Self {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = reqwest::get(format!("{}/readyz", instance.url)).await;
+            if ready.is_ok_and(|response| response.status() == 200) {
+                return instance;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "instance {port} never became ready"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// One GraphQL operation over HTTP; the `data` of a successful answer.
+    async fn data(
+        &self,
+        domain: &str,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}/graphql", self.url))
+            .header("X-Tenant-Domain", domain)
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let body: Value = request.send().await.unwrap().json().await.unwrap();
+        assert!(body.get("errors").is_none(), "{body:#}");
+        body["data"].clone()
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_tokens_and_events() {
+    // The test's own service prepares the database; the two instances are separate processes on it.
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let multistore::config::DatabaseUrl::Postgres(database_url) = &app.state.config.database_url
+    else {
+        unreachable!()
+    };
+    let store = app.store("shop").await;
+    let (a, b) = tokio::join!(Instance::start(database_url), Instance::start(database_url));
+    let domain = store.domain.as_str();
+
+    // A token from one instance is good on the other.
+    let login = "mutation($input: LoginInput!) { login(input: $input) { accessToken } }";
+    let credentials =
+        json!({ "input": { "username": store.owner.username, "password": "password123" } });
+    let owner_token = a.data(domain, None, login, credentials).await["login"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = b
+        .data(domain, Some(&owner_token), "{ me { username } }", json!({}))
+        .await;
+    assert_eq!(me["me"]["username"], json!(store.owner.username));
+
+    // The owner listens on B; a customer orders on A, the owner moves it along on A.
+    let mut owner_on_b = Socket::connect(&b.url, json!({ "token": owner_token, "tenant": domain }))
+        .await
+        .expect("connection acknowledged");
+    owner_on_b
+        .subscribe(
+            "placed",
+            "subscription { orderPlaced { id total } }",
+            json!({}),
+        )
+        .await;
+    owner_on_b
+        .subscribe(
+            "updated",
+            "subscription { orderUpdated { id status } }",
+            json!({}),
+        )
+        .await;
+    let product = a
+        .data(
+            domain,
+            Some(&owner_token),
+            "mutation { createProduct(input: { name: \"Watch\", price: \"10.00\", stock: 5 }) { id } }",
+            json!({}),
+        )
+        .await["createProduct"]["id"]
+        .clone();
+    let placed = a
+        .data(
+            domain,
+            Some(&store.customer.token),
+            "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }",
+            json!({ "input": { "items": [{ "productId": product, "quantity": 2 }], "address": "1 Main Street" } }),
+        )
+        .await["placeOrder"]["id"]
+        .clone();
+    assert_eq!(
+        owner_on_b.next_data("placed").await["orderPlaced"],
+        json!({ "id": placed, "total": "20.00" })
+    );
+
+    // The customer listens on A to the order; the owner changes it on B.
+    let mut customer_on_a = Socket::connect(
+        &a.url,
+        json!({ "token": store.customer.token, "tenant": domain }),
+    )
+    .await
+    .expect("connection acknowledged");
+    customer_on_a
+        .subscribe(
+            "mine",
+            "subscription($id: ID) { orderUpdated(id: $id) { id status } }",
+            json!({ "id": placed }),
+        )
+        .await;
+    b.data(
+        domain,
+        Some(&owner_token),
+        "mutation($id: ID!) { updateOrderStatus(id: $id, status: PROCESSING) { id } }",
+        json!({ "id": placed }),
+    )
+    .await;
+    let expected = json!({ "orderUpdated": { "id": placed, "status": "PROCESSING" } });
+    assert_eq!(customer_on_a.next_data("mine").await, expected);
+    assert_eq!(owner_on_b.next_data("updated").await, expected);
+}
