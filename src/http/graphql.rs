@@ -34,13 +34,90 @@ pub async fn execute(State(state): State<HttpState>, request: Request<Body>) -> 
     response
 }
 
+/// `GET /graphql`: a query in the URL (`?query=…&variables=…&operationName=…`, as GraphQL over HTTP
+/// has it and urql sends by default), or else GraphiQL. Only queries run this way: a mutation changes
+/// things and must be POSTed (405).
+pub async fn get(State(state): State<HttpState>, request: Request<Body>) -> Response {
+    if request.uri().query().is_none_or(str::is_empty) {
+        return graphiql(&state);
+    }
+    let Some(operation) = operation_in_url(request.uri()) else {
+        let err = AppError::bad_input(
+            "query",
+            "the URL must carry query, and may carry variables and extensions (JSON) and operationName",
+        );
+        return error_response(StatusCode::BAD_REQUEST, err);
+    };
+    if !is_query(&operation) {
+        let err = AppError::bad_input("query", "only queries may be sent with GET; POST mutations");
+        let mut response = error_response(StatusCode::METHOD_NOT_ALLOWED, err);
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
+        return response;
+    }
+    let (parts, _) = request.into_parts();
+    let response = run(&state, &parts, BatchRequest::Single(operation)).await;
+    state.app.metrics.status(response.status().as_u16());
+    response
+}
+
+/// The operation of a GET URL, named as in GraphQL over HTTP (`operationName`).
+fn operation_in_url(uri: &axum::http::Uri) -> Option<async_graphql::Request> {
+    #[derive(serde::Deserialize)]
+    struct InUrl {
+        query: String,
+        #[serde(rename = "operationName")]
+        operation_name: Option<String>,
+        variables: Option<String>,
+        extensions: Option<String>,
+    }
+    let axum::extract::Query(url) = axum::extract::Query::<InUrl>::try_from_uri(uri).ok()?;
+    let json = |text: Option<String>| match text {
+        Some(text) => serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .map(Some),
+        None => Some(None),
+    };
+    let mut request = async_graphql::Request::new(url.query);
+    if let Some(variables) = json(url.variables)? {
+        request = request.variables(async_graphql::Variables::from_json(variables));
+    }
+    if let Some(serde_json::Value::Object(extensions)) = json(url.extensions)? {
+        for (key, value) in extensions {
+            let value = async_graphql::Value::from_json(value).ok()?;
+            request.extensions.insert(key, value);
+        }
+    }
+    if let Some(name) = url.operation_name {
+        request = request.operation_name(name);
+    }
+    Some(request)
+}
+
+/// Whether the operation a request names is a query (a document that does not parse counts as one: it
+/// runs, and fails, as a query would).
+fn is_query(request: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return true;
+    };
+    let named = request.operation_name.as_deref();
+    let ty = match &document.operations {
+        DocumentOperations::Single(operation) => Some(operation.node.ty),
+        DocumentOperations::Multiple(operations) => match named {
+            Some(name) => operations.get(name).map(|operation| operation.node.ty),
+            None => operations
+                .values()
+                .next()
+                .map(|operation| operation.node.ty),
+        },
+    };
+    ty.is_none_or(|ty| ty == OperationType::Query)
+}
+
 async fn answer(state: &HttpState, request: Request<Body>) -> Response {
     let (parts, body) = request.into_parts();
-    let headers = parts.headers;
-    let client_ip = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
     let bytes = match to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => {
@@ -54,7 +131,20 @@ async fn answer(state: &HttpState, request: Request<Body>) -> Response {
         Ok(batch) => batch,
         Err(err) => return error_response(StatusCode::BAD_REQUEST, err),
     };
-    let request_context = match context::resolve(&state.app, &headers, client_ip).await {
+    run(state, &parts, batch).await
+}
+
+/// Settles the request context, then runs the operations in a task of their own.
+async fn run(
+    state: &HttpState,
+    parts: &axum::http::request::Parts,
+    batch: BatchRequest,
+) -> Response {
+    let client_ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    let request_context = match context::resolve(&state.app, &parts.headers, client_ip).await {
         Ok(request_context) => request_context,
         Err(err) => {
             let status = StatusCode::from_u16(err.http_status())
@@ -87,7 +177,7 @@ async fn answer(state: &HttpState, request: Request<Body>) -> Response {
     }
 }
 
-pub async fn graphiql(State(state): State<HttpState>) -> Response {
+fn graphiql(state: &HttpState) -> Response {
     if !state.app.config.graphiql {
         return StatusCode::NOT_FOUND.into_response();
     }
@@ -191,7 +281,26 @@ fn for_each_response(response: &mut BatchResponse, f: impl Fn(&mut async_graphql
 
 #[cfg(test)]
 mod tests {
-    use super::operation_name;
+    use super::{is_query, operation_name};
+
+    #[test]
+    fn get_runs_queries_only() {
+        let request = |query: &str, name: Option<&str>| {
+            let request = async_graphql::Request::new(query);
+            match name {
+                Some(name) => request.operation_name(name),
+                None => request,
+            }
+        };
+        assert!(is_query(&request("{ a }", None)));
+        assert!(is_query(&request("query Q { a }", None)));
+        assert!(!is_query(&request("mutation { a }", None)));
+        assert!(!is_query(&request("subscription { a }", None)));
+        let both = "query A { a } mutation B { b }";
+        assert!(is_query(&request(both, Some("A"))));
+        assert!(!is_query(&request(both, Some("B"))));
+        assert!(is_query(&request("{ broken", None)));
+    }
 
     #[test]
     fn operations_are_named_by_their_document() {

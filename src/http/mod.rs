@@ -32,7 +32,7 @@ pub fn router(app: AppState) -> Router {
     let cors = cors(&app.config.cors_origins);
     let state = HttpState { app, schema };
     let router = Router::new()
-        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/graphql", get(graphql::get).post(graphql::execute))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

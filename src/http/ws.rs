@@ -126,7 +126,13 @@ async fn session(
                     close(&mut sink, code, &reason).await;
                     break;
                 }
-                None => break,
+                None => {
+                    // The client closed (or terminated): finish the close handshake, or a client
+                    // like graphql-ws takes the ending for a failure and reconnects only after a
+                    // back-off.
+                    let _ = sink.close().await;
+                    break;
+                }
             },
             () = &mut expiry => {
                 close(&mut sink, 4403, "UNAUTHENTICATED: the access token expired").await;

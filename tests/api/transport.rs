@@ -52,6 +52,60 @@ async fn graphiql_is_served_and_can_be_turned_off() {
     assert_eq!(closed.get("/graphql").await.status(), 404);
 }
 
+/// GraphQL over HTTP's GET (urql's default for queries): queries run from the URL with the same headers
+/// and answers as POST; a mutation must be POSTed.
+#[tokio::test]
+async fn queries_can_be_sent_with_get() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let store = app.store("shop").await;
+    let client = reqwest::Client::new();
+    let get = |params: Vec<(&'static str, String)>| {
+        client
+            .get(format!("{}/graphql", app.url))
+            .query(&params)
+            .header("X-Tenant-Domain", &store.domain)
+            .header("Authorization", format!("Bearer {}", store.owner.token))
+            .send()
+    };
+    let answer = get(vec![
+        (
+            "query",
+            "query Me($n: Int) { me { username } products(first: $n) { totalCount } }".into(),
+        ),
+        ("variables", json!({ "n": 5 }).to_string()),
+        ("operationName", "Me".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), 200);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({ "data": { "me": { "username": store.owner.username }, "products": { "totalCount": 0 } } })
+    );
+
+    let mutation = "mutation { logout(refreshToken: \"x\") }";
+    let refused = get(vec![("query", mutation.into())]).await.unwrap();
+    assert_eq!(refused.status(), 405);
+    assert_eq!(refused.headers()["allow"], "GET, POST");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    let named = format!("query A {{ me {{ id }} }} {mutation}");
+    let refused = get(vec![
+        ("query", named.replace("mutation {", "mutation B {")),
+        ("operationName", "B".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), 405);
+
+    let broken = get(vec![("variables", "{".into())]).await.unwrap();
+    assert_eq!(broken.status(), 400);
+    let bad_document = get(vec![("query", "{ nope }".into())]).await.unwrap();
+    let body: Value = bad_document.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
+
 on_both_backends!(
     batches_of_up_to_ten_operations_run,
     bodies_over_256_kib_are_refused,
