@@ -968,3 +968,47 @@ async fn nested_fields_cost_a_constant_number_of_queries(app: TestApp) {
         "the cost does not grow with the page"
     );
 }
+
+on_both_backends!(one_orders_nested_fields_load_in_one_query_per_kind);
+
+/// A single order's nested fields go through the request's loaders: its customer and assignee load
+/// together, its lines in one query, their products in one more, without waiting on a timer.
+async fn one_orders_nested_fields_load_in_one_query_per_kind(app: TestApp) {
+    let store = app.store("vendor1").await;
+    let a = create_product(&app, &store, "A", json!("1.00"), 10).await;
+    let b = create_product(&app, &store, "B", json!("2.00"), 10).await;
+    let order = place_ok(
+        &app,
+        &store,
+        &store.customer,
+        json!([line(&a, 1), line(&b, 2)]),
+    )
+    .await;
+    assign(&app, &store, &store.owner, &order, &store.staff.id)
+        .await
+        .data();
+    let before = app.state.db.statements_run();
+    let response = app
+        .as_user(&store, &store.owner)
+        .send(
+            "query($id: ID!) { order(id: $id) { customer { username } assignedStaff { username } \
+             items { quantity product { name } } } }",
+            json!({ "id": order["id"] }),
+        )
+        .await;
+    let cost = app.state.db.statements_run() - before;
+    let found = &response.data()["order"];
+    assert_eq!(
+        found["assignedStaff"]["username"],
+        json!(store.staff.username)
+    );
+    assert_eq!(found["items"][1]["product"]["name"], "B");
+    // The user check, the order, its people, its lines, their products: 5 checkouts of one query each
+    // (on PostgreSQL each checkout also sets the tenant).
+    let expected = if app.state.db.backend_name() == "postgres" {
+        10
+    } else {
+        5
+    };
+    assert_eq!(cost, expected);
+}
