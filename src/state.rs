@@ -7,6 +7,7 @@ use crate::auth::{Passwords, TokenKeys};
 use crate::config::Config;
 use crate::db::Db;
 use crate::events::Events;
+use crate::graphql::parse_cache::ParseCache;
 use crate::http::context::TenantDirectory;
 use crate::http::metrics::Metrics;
 
@@ -20,6 +21,8 @@ pub struct AppState {
     pub tenants: Arc<TenantDirectory>,
     pub metrics: Arc<Metrics>,
     pub events: Arc<Events>,
+    /// Parsed documents by their text, for every endpoint.
+    pub parsed: Arc<ParseCache>,
 }
 
 impl AppState {
@@ -31,6 +34,7 @@ impl AppState {
             tenants: Arc::default(),
             metrics: Arc::default(),
             events: Events::start(&config),
+            parsed: Arc::default(),
             config: Arc::new(config),
             db,
         }

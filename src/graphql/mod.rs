@@ -60,8 +60,7 @@ pub fn build_schema(state: AppState) -> AppSchema {
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
-    .limit_directives(16)
-    .extension(parse_cache::ParseCache::default());
+    .limit_directives(16);
     if !state.config.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }

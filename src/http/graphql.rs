@@ -158,6 +158,9 @@ async fn run(
         .as_ref()
         .map(|tenant| Arc::new(Loaders::new(&state.app.db, tenant.id)));
     let mut batch = batch.data(request_context);
+    for request in batch.iter_mut() {
+        state.app.parsed.prepare(request);
+    }
     if let Some(loaders) = loaders {
         batch = batch.data(loaders);
     }

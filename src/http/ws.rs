@@ -27,6 +27,7 @@ use futures_util::{SinkExt as _, StreamExt as _};
 
 use crate::error::AppError;
 use crate::graphql::loaders::Loaders;
+use crate::graphql::parse_cache::ParseCache;
 use crate::graphql::{AppSchema, with_codes};
 use crate::http::HttpState;
 use crate::http::context::{self, RequestContext, TENANT_HEADER};
@@ -100,7 +101,10 @@ async fn session(
                     Ok(Message::Close(_)) | Err(_) => Some(Ok(ClientMessage::ConnectionTerminate)),
                 }
             }));
-    let executor = CodedSchema(state.schema.clone());
+    let executor = CodedSchema {
+        schema: state.schema.clone(),
+        parsed: state.app.parsed.clone(),
+    };
     let protocol = Protocol::from_message_stream(executor, messages, Protocols::GraphQLWS)
         .connection_data(data);
     let mut protocol = std::pin::pin!(protocol);
@@ -247,23 +251,28 @@ async fn close(
     let _ = sink.close().await;
 }
 
-/// The schema as the socket runs it: every error gets a contract code, as over HTTP.
+/// The schema as the socket runs it, as over HTTP: cached parsing, and every error gets a contract code.
 #[derive(Clone)]
-struct CodedSchema(AppSchema);
+struct CodedSchema {
+    schema: AppSchema,
+    parsed: Arc<ParseCache>,
+}
 
 impl Executor for CodedSchema {
-    async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
-        let mut response = self.0.execute(request).await;
+    async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
+        self.parsed.prepare(&mut request);
+        let mut response = self.schema.execute(request).await;
         with_codes(&mut response);
         response
     }
 
     fn execute_stream(
         &self,
-        request: async_graphql::Request,
+        mut request: async_graphql::Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
-        self.0
+        self.parsed.prepare(&mut request);
+        self.schema
             .execute_stream_with_session_data(request, session_data.unwrap_or_default())
             .map(|mut response| {
                 with_codes(&mut response);

@@ -254,6 +254,8 @@ pub struct ScenarioResult {
     name: String,
     outcome: Outcome,
     peak_rss_mb: f64,
+    /// The server's CPU time (user + system) per request: steadier than req/s on a shared machine.
+    server_cpu_us: f64,
 }
 
 struct Results {
@@ -299,15 +301,19 @@ async fn run_scenarios(
             }));
         }
         reset_peak_rss(pid);
+        let cpu_before = cpu_seconds(pid);
         eprintln!(
             "running {scenario} for {} s on {} connections…",
             options.seconds, options.connections
         );
         let outcome = load::run(port, sources, Duration::from_secs(options.seconds)).await?;
+        let cpu = cpu_seconds(pid) - cpu_before;
+        let server_cpu_us = 1e6 * cpu / outcome.latencies_us.len().max(1) as f64;
         scenarios.push(ScenarioResult {
             name: scenario.to_owned(),
             outcome,
             peak_rss_mb: peak_rss_mb(pid),
+            server_cpu_us,
         });
     }
     Ok(Results {
@@ -320,6 +326,22 @@ async fn run_scenarios(
 /// Resets the kernel's high-water mark of the process's RSS, so each scenario reports its own peak.
 fn reset_peak_rss(pid: u32) {
     let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+}
+
+/// CPU seconds (user + system) the process has used so far, from `/proc/<pid>/stat`.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at `state`; utime and stime are the
+    // 14th and 15th fields of the line, in clock ticks (100 per second on Linux).
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn peak_rss_mb(pid: u32) -> f64 {
@@ -340,21 +362,22 @@ fn report(options: &Options, results: &Results) -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(0, usize::from)
     );
     println!(
-        "{:<12} {:>10} {:>9} {:>9} {:>9} {:>8} {:>10}",
-        "scenario", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "peak RSS"
+        "{:<12} {:>10} {:>9} {:>9} {:>9} {:>8} {:>10} {:>12}",
+        "scenario", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "peak RSS", "server CPU"
     );
     let mut scenarios_json = Vec::new();
     for s in &results.scenarios {
         let o = &s.outcome;
         println!(
-            "{:<12} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>7.1} MB",
+            "{:<12} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>7.1} MB {:>7.0} µs/req",
             s.name,
             o.requests_per_sec(),
             o.percentile_ms(50.0),
             o.percentile_ms(90.0),
             o.percentile_ms(99.0),
             o.errors,
-            s.peak_rss_mb
+            s.peak_rss_mb,
+            s.server_cpu_us
         );
         scenarios_json.push(json!({
             "scenario": s.name,
@@ -365,6 +388,7 @@ fn report(options: &Options, results: &Results) -> anyhow::Result<()> {
             "p99_ms": o.percentile_ms(99.0),
             "errors": o.errors,
             "peak_rss_mb": s.peak_rss_mb,
+            "server_cpu_us_per_request": s.server_cpu_us,
         }));
     }
     let mut raw_json = serde_json::Value::Null;
