@@ -114,7 +114,7 @@ pub async fn register_vendor(
         )
         .await?;
         // From here on the new store is the tenant of this connection.
-        db::set_tenant(conn, Some(vendor.tenant_id())).await?;
+        db::set_tenant(conn, Some(vendor.tenant_id()));
         let user = users::store::insert(conn, &owner.row(vendor.id, Role::Owner)).await?;
         sign_in(state, conn, vendor, user, None).await
     })

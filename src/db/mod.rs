@@ -4,6 +4,10 @@
 //! connection of either kind) and writes its query once inside `with_conn!`, which expands it for each
 //! connection type, so every query is type-checked against both backends. Callers own transactions:
 //! `transaction!` runs a block atomically and hands it a `Conn` again.
+//!
+//! On PostgreSQL every checkout names its tenant for row-level security (`app.vendor_id`). The setting
+//! travels with the checkout's first statement, pipelined: both go out in one write and cost one round
+//! trip (see `with_conn!`).
 
 mod migrate;
 pub mod schema;
@@ -49,37 +53,61 @@ enum Pools {
     Sqlite(Pool<SqliteConn>),
 }
 
-/// A connection taken from the pool; returned to it when dropped.
+/// A connection taken from the pool; returned to it when dropped. On PostgreSQL it carries the tenant
+/// setting that its next statement must bring along.
 #[expect(
     clippy::large_enum_variant,
     reason = "lives on the stack of one request; boxing would cost an allocation per checkout"
 )]
 pub enum PooledConn {
-    Pg(Object<AsyncPgConnection>),
+    Pg(Object<AsyncPgConnection>, PendingTenant),
     Sqlite(Object<SqliteConn>),
 }
 
+/// The `app.vendor_id` value a PostgreSQL connection must take before its next statement (`''` for no
+/// tenant), or `None` once it has.
+pub type PendingTenant = Option<String>;
+
 /// A borrowed connection of either backend: what store functions take.
 pub enum Conn<'a> {
-    Pg(&'a mut AsyncPgConnection),
+    Pg(&'a mut AsyncPgConnection, &'a mut PendingTenant),
     Sqlite(&'a mut SqliteConn),
 }
 
 impl PooledConn {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Self::Pg(c) => Conn::Pg(c),
+            Self::Pg(c, pending) => Conn::Pg(c, pending),
             Self::Sqlite(c) => Conn::Sqlite(c),
         }
     }
 }
 
-/// Expands `$body` once per backend with `$c` bound to that backend's connection (`&mut`).
+/// Expands `$body` once per backend with `$c` bound to that backend's connection.
+///
+/// On PostgreSQL `$c` is a shared reference (`&mut &AsyncPgConnection`, which diesel-async pipelines),
+/// and a pending tenant setting is sent just before `$body`'s first statement: its future is polled
+/// first, so its request is queued first (a statement waiting on the connection's statement cache waits
+/// behind it), and the server runs them in order. If the setting fails, `$body`'s result is discarded.
 #[macro_export]
 macro_rules! with_conn {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
-            $crate::db::Conn::Pg($c) => $body,
+            $crate::db::Conn::Pg(pg, pending) => {
+                let shared: &diesel_async::AsyncPgConnection = &*pg;
+                let tenant = pending.take();
+                let (set, result) =
+                    futures_util::future::join($crate::db::apply_tenant(shared, tenant), async {
+                        let mut shared = shared;
+                        let $c = &mut shared;
+                        $body
+                    })
+                    .await;
+                match set {
+                    Ok(()) => result,
+                    Err(err) => Err(err.into()),
+                }
+            }
             $crate::db::Conn::Sqlite($c) => $body,
         }
     };
@@ -94,12 +122,22 @@ macro_rules! transaction {
     ($conn:expr, |$c:ident| $body:expr) => {{
         use diesel_async::AsyncConnection as _;
         match $conn {
-            $crate::db::Conn::Pg(pg) => {
-                pg.transaction(async |pg| -> $crate::error::AppResult<_> {
-                    let $c = &mut $crate::db::Conn::Pg(pg);
-                    $body
-                })
-                .await
+            $crate::db::Conn::Pg(pg, pending) => {
+                // The tenant setting goes with the transaction's first statement. Rolled back, the
+                // transaction takes the setting with it, so it is pending again afterwards.
+                let pending: &mut $crate::db::PendingTenant = pending;
+                let tenant = pending.take();
+                let mut inside = tenant.clone();
+                let result = pg
+                    .transaction(async |pg| -> $crate::error::AppResult<_> {
+                        let $c = &mut $crate::db::Conn::Pg(pg, &mut inside);
+                        $body
+                    })
+                    .await;
+                if result.is_err() {
+                    *pending = tenant;
+                }
+                result
             }
             $crate::db::Conn::Sqlite(lite) => {
                 lite.immediate_transaction(async |lite| -> $crate::error::AppResult<_> {
@@ -180,10 +218,10 @@ impl Db {
     /// Every checkout sets the tenant, so a connection never carries the previous user's tenant.
     async fn scoped(&self, tenant: Option<TenantId>) -> AppResult<PooledConn> {
         let mut pooled = match &self.pools {
-            Pools::Pg(pool) => PooledConn::Pg(pool.get().await?),
+            Pools::Pg(pool) => PooledConn::Pg(pool.get().await?, None),
             Pools::Sqlite(pool) => PooledConn::Sqlite(pool.get().await?),
         };
-        set_tenant(&mut pooled.conn(), tenant).await?;
+        set_tenant(&mut pooled.conn(), tenant);
         Ok(pooled)
     }
 
@@ -196,15 +234,30 @@ impl Db {
 
     /// Whether the database answers a query now; used by `/readyz`.
     pub async fn ping(&self) -> bool {
-        use diesel_async::SimpleAsyncConnection as _;
+        use diesel_async::RunQueryDsl as _;
         let check = async {
             let mut pooled = self.unscoped().await.ok()?;
-            with_conn!(pooled.conn(), |c| c.batch_execute("SELECT 1").await.ok())
+            let answered: diesel::QueryResult<usize> =
+                with_conn!(pooled.conn(), |c| diesel::sql_query("SELECT 1")
+                    .execute(c)
+                    .await);
+            answered.ok()
         };
         matches!(
             tokio::time::timeout(Duration::from_secs(2), check).await,
-            Ok(Some(()))
+            Ok(Some(_))
         )
+    }
+
+    /// Runs SQL text of several statements (seeding, maintenance) on a connection of its own, outside
+    /// any tenant.
+    pub async fn batch_execute(&self, sql: &str) -> AppResult<()> {
+        use diesel_async::SimpleAsyncConnection as _;
+        match &self.pools {
+            Pools::Pg(pool) => pool.get().await?.batch_execute(sql).await?,
+            Pools::Sqlite(pool) => pool.get().await?.batch_execute(sql).await?,
+        }
+        Ok(())
     }
 }
 
@@ -253,14 +306,24 @@ diesel::define_sql_function! {
     fn set_config(name: diesel::sql_types::Text, value: diesel::sql_types::Text, is_local: diesel::sql_types::Bool) -> diesel::sql_types::Text;
 }
 
-/// Sets the tenant that PostgreSQL's row-level security lets this connection see (`''` for none), for
-/// the session: every checkout and every switch sets it again. A no-op on SQLite.
-pub async fn set_tenant(conn: &mut Conn<'_>, tenant: Option<TenantId>) -> AppResult<()> {
+/// Names the tenant that PostgreSQL's row-level security lets this connection see (`None`: no tenant's
+/// rows), for the session: every checkout and every switch sets it again, with the next statement. A
+/// no-op on SQLite.
+pub fn set_tenant(conn: &mut Conn<'_>, tenant: Option<TenantId>) {
+    if let Conn::Pg(_, pending) = conn {
+        **pending = Some(tenant.map(|t| t.0.to_string()).unwrap_or_default());
+    }
+}
+
+/// Sends a pending tenant setting (see `with_conn!`).
+pub async fn apply_tenant(
+    conn: &AsyncPgConnection,
+    tenant: PendingTenant,
+) -> diesel::QueryResult<()> {
     use diesel_async::RunQueryDsl as _;
-    if let Conn::Pg(pg) = conn {
-        let value = tenant.map(|t| t.0.to_string()).unwrap_or_default();
+    if let Some(value) = tenant {
         diesel::select(set_config("app.vendor_id", value, false))
-            .execute(*pg)
+            .execute(&mut &*conn)
             .await?;
     }
     Ok(())

@@ -1,10 +1,10 @@
 //! Order events: what the subscriptions hear, on every instance of the service.
 //!
-//! A change is announced inside the transaction that makes it. On PostgreSQL that is a `pg_notify`, which
-//! the database delivers at commit (never for a rolled-back change, in commit order) to every instance
-//! listening on the channel, this one included; each instance's listener hands it to its local
-//! subscribers. On SQLite (one instance by nature) the event goes to the local subscribers right after the
-//! commit.
+//! On PostgreSQL the database announces every change to an order itself: a trigger (migration
+//! `order_events`) calls `pg_notify` with the row, which PostgreSQL delivers at commit (never for a
+//! rolled-back change, in commit order) to every instance listening on the channel, this one included;
+//! each instance's listener hands it to its local subscribers. On SQLite (one instance by nature) the
+//! order flows hand the event to the local subscribers right after the commit.
 //!
 //! An event carries the committed order row, so each subscriber decides from it alone whether its user
 //! may hear it (tenant, then scope): no query per event and subscriber.
@@ -18,11 +18,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::config::{Config, DatabaseUrl};
-use crate::db::Conn;
-use crate::error::AppResult;
 use crate::orders::OrderRow;
 
-/// The PostgreSQL channel the instances share.
+/// The PostgreSQL channel the instances share (named again in the trigger's migration).
 pub const CHANNEL: &str = "multistore_orders";
 /// Events a slow subscriber may fall behind by before it is told it missed some.
 const BACKLOG: usize = 1024;
@@ -97,8 +95,8 @@ impl Events {
             .is_none_or(|listening| listening.load(Ordering::Relaxed))
     }
 
-    /// To be called right after the transaction that announced `event` committed: without PostgreSQL
-    /// this is when local subscribers hear it. With PostgreSQL the listener already will.
+    /// To be called right after the transaction that made `event` committed: without PostgreSQL this is
+    /// when local subscribers hear it. With PostgreSQL the listener already will.
     pub fn committed(&self, event: OrderEvent) {
         if self.listening.is_none() {
             // No subscriber is not an error.
@@ -115,20 +113,4 @@ impl Events {
             listening.store(now, Ordering::Relaxed);
         }
     }
-}
-
-/// Announces `event` inside the transaction that makes the change: on PostgreSQL it is sent to every
-/// listening instance when (and only if) the transaction commits. Nothing to do on SQLite (see
-/// [`Events::committed`]).
-pub async fn announce(conn: &mut Conn<'_>, event: &OrderEvent) -> AppResult<()> {
-    use diesel_async::RunQueryDsl as _;
-    if let Conn::Pg(pg) = conn {
-        let payload = serde_json::to_string(event).map_err(crate::error::AppError::internal)?;
-        diesel::sql_query("SELECT pg_notify($1, $2)")
-            .bind::<diesel::sql_types::Text, _>(CHANNEL)
-            .bind::<diesel::sql_types::Text, _>(payload)
-            .execute(*pg)
-            .await?;
-    }
-    Ok(())
 }

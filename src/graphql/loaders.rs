@@ -28,10 +28,11 @@ impl Loaders {
     }
 }
 
-/// A loader that loads as soon as the executor has asked for every key it will ask for in this round,
-/// not after the default 1 ms wait: sibling fields are resolved together, so their keys still arrive in
-/// one batch (a page of orders loads its nested rows itself, see `orders::graphql::PageData`), and a
-/// single order's fields or a subscription's event do not wait a millisecond for keys that never come.
+/// A loader that loads at once, not after the default 1 ms wait for more keys: keys asked for in one
+/// pass of the executor usually still share a batch, but a batch may also start before a sibling's key
+/// arrives. Where the count of queries matters, a page of orders and a single order load their nested
+/// rows themselves (`orders::graphql::PageData`); the loaders serve the rest (mutation answers,
+/// subscription events), which then do not wait a millisecond for keys that never come.
 fn immediate<T: Loader<i64>>(loader: T) -> DataLoader<T> {
     DataLoader::new(loader, tokio::spawn).delay(std::time::Duration::ZERO)
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::auth::sha256_hex;
 use crate::db::{Conn, TenantId, now};
 use crate::error::{AppError, AppResult};
-use crate::events::{self, OrderEvent};
+use crate::events::OrderEvent;
 use crate::http::context::Identity;
 use crate::orders::model::{
     NewOrder, NewOrderItem, OrderItemRow, OrderRow, OrderScope, OrderStatus,
@@ -154,7 +154,6 @@ pub async fn place_order(
         if let Some(key) = &order.idempotency_key {
             store::attach_key(conn, tenant, customer_id, key, placed.id).await?;
         }
-        events::announce(conn, &OrderEvent::placed(&placed)).await?;
         Ok(Placed {
             order: placed,
             items: Some(items),
@@ -262,7 +261,7 @@ fn updated(state: &AppState, order: OrderRow) -> OrderRow {
     order
 }
 
-/// One status change inside a transaction, announced to the subscribers. `role_allows` says whether the caller may make a change that
+/// One status change inside a transaction. `role_allows` says whether the caller may make a change that
 /// the machine itself allows (`FORBIDDEN` when not).
 async fn transition(
     conn: &mut Conn<'_>,
@@ -298,7 +297,6 @@ async fn transition(
             catalog::store::return_stock(conn, tenant, item.product_id, item.quantity).await?;
         }
     }
-    events::announce(conn, &OrderEvent::updated(&changed)).await?;
     Ok(changed)
 }
 
@@ -331,7 +329,6 @@ pub async fn assign_staff(
         let assigned = store::assign(conn, tenant, order_id, staff.id)
             .await?
             .ok_or(AppError::NotFound("no such order"))?;
-        events::announce(conn, &OrderEvent::updated(&assigned)).await?;
         Ok(assigned)
     })?;
     Ok(updated(state, assigned))

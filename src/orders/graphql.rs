@@ -29,8 +29,9 @@ pub struct Order {
     page: Option<Arc<PageData>>,
 }
 
-/// The nested rows of a whole page of orders, each kind loaded in one query before the page's fields
-/// resolve: a page costs the same number of queries whatever its size.
+/// The nested rows of a whole page of orders (or of one order), each kind loaded in one query before
+/// the orders' fields resolve: a page costs the same number of queries whatever its size, and the count
+/// never depends on how the executor happens to interleave its fields.
 #[derive(Default)]
 struct PageData {
     items: Option<HashMap<i64, Vec<OrderItemRow>>>,
@@ -39,23 +40,24 @@ struct PageData {
 }
 
 impl PageData {
-    /// Loads what the selection under a page asks for (`items`, `items.product`, `customer`,
-    /// `assignedStaff`): one query per kind, on the connection that read the page.
+    /// Loads what the selections of the orders (`orders`: the fields under each of `orders`) ask for
+    /// (`items`, `items.product`, `customer`, `assignedStaff`): one query per kind, on the connection
+    /// that read the orders.
     async fn load(
-        ctx: &Context<'_>,
+        orders: &[async_graphql::Lookahead<'_>],
         conn: &mut Conn<'_>,
         tenant: TenantId,
         rows: &[OrderRow],
     ) -> AppResult<Option<Arc<Self>>> {
-        let look = ctx.look_ahead();
         let selects = |path: &[&str]| {
-            let under = |mut field: async_graphql::Lookahead<'_>| {
-                for name in path {
+            let (first, rest) = path.split_first().expect("a path names a field");
+            orders.iter().any(|order| {
+                let mut field = order.field(first);
+                for name in rest {
                     field = field.field(name);
                 }
                 field.exists()
-            };
-            under(look.field("nodes")) || under(look.field("edges").field("node"))
+            })
         };
         if rows.is_empty() {
             return Ok(None);
@@ -248,7 +250,9 @@ async fn order_page(
     let conn = &mut pooled.conn();
     let rows = store::list(conn, tenant, scope, status, page.after, page.fetch_limit()).await?;
     let on_page = &rows[..rows.len().min(page.first as usize)];
-    let nested = PageData::load(ctx, conn, tenant, on_page).await?;
+    let look = ctx.look_ahead();
+    let nodes = [look.field("nodes"), look.field("edges").field("node")];
+    let nested = PageData::load(&nodes, conn, tenant, on_page).await?;
     drop(pooled);
     let listing = OrderListing {
         tenant,
@@ -324,9 +328,18 @@ impl OrdersQuery {
             return Ok(None);
         };
         let mut pooled = ctx.state().db.tenant(tenant).await?;
-        Ok(store::find(&mut pooled.conn(), tenant, scope, id)
-            .await?
-            .map(Order::from))
+        let conn = &mut pooled.conn();
+        let Some(row) = store::find(conn, tenant, scope, id).await? else {
+            return Ok(None);
+        };
+        let nested = PageData::load(
+            &[ctx.look_ahead()],
+            conn,
+            tenant,
+            std::slice::from_ref(&row),
+        )
+        .await?;
+        Ok(Some(Order { row, page: nested }))
     }
 }
 

@@ -87,6 +87,7 @@ async fn row_level_security_holds_when_a_query_forgets_its_tenant() {
     use diesel::prelude::*;
     use diesel_async::RunQueryDsl;
     use multistore::db::schema::products;
+    use multistore::with_conn;
 
     let app = TestApp::spawn(crate::harness::Backend::Postgres).await;
     let one = app.store("vendor1").await;
@@ -97,15 +98,17 @@ async fn row_level_security_holds_when_a_query_forgets_its_tenant() {
     create_product(&app, &two, "Two", json!("1.00"), 10).await;
     let tenant_one = TenantId(one.id.parse().unwrap());
 
+    // Queries go through `with_conn!`, as store functions do: the tenant setting travels with the
+    // checkout's first statement.
     let mut pooled = app.state.db.tenant(tenant_one).await.unwrap();
-    let multistore::db::Conn::Pg(conn) = pooled.conn() else {
-        panic!("a PostgreSQL connection");
-    };
-    let role: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
-        "current_user::text",
-    ))
-    .get_result(conn)
-    .await
+    let conn = &mut pooled.conn();
+    let role: String = with_conn!(conn, |c| {
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+            "current_user::text",
+        ))
+        .get_result(c)
+        .await
+    })
     .unwrap();
     assert_eq!(
         role, "multistore_app",
@@ -113,39 +116,62 @@ async fn row_level_security_holds_when_a_query_forgets_its_tenant() {
     );
 
     // The forgotten filter: every product of every store, as far as this query knows.
-    let seen: i64 = products::table.count().get_result(conn).await.unwrap();
+    let seen: i64 = with_conn!(conn, |c| products::table.count().get_result(c).await).unwrap();
     assert_eq!(seen, 3);
-    let changed = diesel::update(products::table)
-        .set(products::stock.eq(0))
-        .execute(conn)
-        .await
-        .unwrap();
+    let changed = with_conn!(conn, |c| {
+        diesel::update(products::table)
+            .set(products::stock.eq(0))
+            .execute(c)
+            .await
+    })
+    .unwrap();
     assert_eq!(
         changed, 3,
         "an unfiltered update touches only the tenant's rows"
     );
-    let forged = diesel::insert_into(products::table)
-        .values((
-            products::vendor_id.eq(two.id.parse::<i64>().unwrap()),
-            products::name.eq("Forged"),
-            products::description.eq(""),
-            products::price_cents.eq(1_i64),
-            products::stock.eq(1),
-            products::created_at.eq(multistore::db::now()),
-            products::updated_at.eq(multistore::db::now()),
-        ))
-        .execute(conn)
-        .await;
+    let forged = with_conn!(conn, |c| {
+        diesel::insert_into(products::table)
+            .values((
+                products::vendor_id.eq(two.id.parse::<i64>().unwrap()),
+                products::name.eq("Forged"),
+                products::description.eq(""),
+                products::price_cents.eq(1_i64),
+                products::stock.eq(1),
+                products::created_at.eq(multistore::db::now()),
+                products::updated_at.eq(multistore::db::now()),
+            ))
+            .execute(c)
+            .await
+    });
     assert!(forged.is_err(), "a row for another tenant is refused");
     drop(pooled);
 
     let mut pooled = app.state.db.unscoped().await.unwrap();
-    let multistore::db::Conn::Pg(conn) = pooled.conn() else {
-        unreachable!()
-    };
-    let seen: i64 = products::table.count().get_result(conn).await.unwrap();
+    let seen: i64 = with_conn!(pooled.conn(), |c| products::table
+        .count()
+        .get_result(c)
+        .await)
+    .unwrap();
     assert_eq!(seen, 0, "without a tenant no tenant's rows are visible");
     drop(pooled);
+
+    // Checkouts that alternate between the stores on the pool's connections: the setting sent with a
+    // checkout's first statement is always in force for that statement, never the previous checkout's.
+    let tenant_two = TenantId(two.id.parse().unwrap());
+    for round in 0..40 {
+        let (tenant, expected) = if round % 2 == 0 {
+            (tenant_one, 3)
+        } else {
+            (tenant_two, 1)
+        };
+        let mut pooled = app.state.db.tenant(tenant).await.unwrap();
+        let seen: i64 = with_conn!(pooled.conn(), |c| products::table
+            .count()
+            .get_result(c)
+            .await)
+        .unwrap();
+        assert_eq!(seen, expected, "round {round}");
+    }
 
     let other = app
         .gql()

@@ -1,10 +1,9 @@
 //! The data set: 100 stores x 1,000 products, 10 customers per store, 5 two-line orders per customer.
 //! Loaded with set-based SQL on an owner connection (row-level security does not apply to it).
 
-use diesel_async::SimpleAsyncConnection as _;
+use multistore::Config;
 use multistore::config::DatabaseUrl;
 use multistore::db::Db;
-use multistore::{Config, with_conn};
 
 pub const VENDORS: i64 = 100;
 pub const PRODUCTS_PER_VENDOR: i64 = 1_000;
@@ -41,8 +40,9 @@ pub async fn load(config: &Config, password_hash: &str) -> anyhow::Result<()> {
         DatabaseUrl::Postgres(_) => postgres_sql(password_hash),
         DatabaseUrl::Sqlite(_) => sqlite_sql(password_hash),
     };
-    let mut pooled = db.unscoped().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    with_conn!(pooled.conn(), |c| c.batch_execute(&sql).await)?;
+    db.batch_execute(&sql)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     Ok(())
 }
 
