@@ -8,7 +8,7 @@ use crate::catalog::model::{NewProduct, ProductChanges, ProductRow};
 use crate::db::schema::products;
 use crate::db::{Conn, TenantId, lower, now};
 use crate::error::AppResult;
-use crate::with_conn;
+use crate::{each_pipelined, with_conn};
 
 /// Which products a listing shows.
 #[derive(Clone, Debug, Default)]
@@ -159,31 +159,33 @@ pub async fn soft_delete(conn: &mut Conn<'_>, tenant: TenantId, id: i64) -> AppR
     Ok(deleted == 1)
 }
 
-/// Takes `quantity` units of a live product, only if that many are in stock: one conditional update, so
-/// concurrent orders can never take more than there is. Returns the product's name and price then, or
-/// `None` when the product is not live or has too few units.
-pub async fn take_stock(
+/// Takes units of live products, for several `(product id, quantity)` lines in the order given
+/// (pipelined on PostgreSQL: one round trip). Each line is one conditional update, taking its units only
+/// if that many are in stock, so concurrent orders can never take more than there is. One result per
+/// line: the product's name and price, or `None` when the product is not live or has too few units.
+pub async fn take_stock_each(
     conn: &mut Conn<'_>,
     tenant: TenantId,
-    id: i64,
-    quantity: i32,
-) -> AppResult<Option<(String, i64)>> {
-    let target = products::table
-        .filter(products::vendor_id.eq(tenant.0))
-        .filter(products::id.eq(id))
-        .filter(products::deleted_at.is_null())
-        .filter(products::stock.ge(quantity));
-    let changes = (
-        products::stock.eq(products::stock - quantity),
-        products::updated_at.eq(now()),
-    );
-    Ok(with_conn!(conn, |c| {
-        diesel::update(target)
-            .set(changes)
-            .returning((products::name, products::price_cents))
-            .get_result(c)
-            .await
-            .optional()
+    lines: &[(i64, i32)],
+) -> AppResult<Vec<Option<(String, i64)>>> {
+    let now = now();
+    Ok(each_pipelined!(conn, lines, |c, line| {
+        let (id, quantity) = *line;
+        diesel::update(
+            products::table
+                .filter(products::vendor_id.eq(tenant.0))
+                .filter(products::id.eq(id))
+                .filter(products::deleted_at.is_null())
+                .filter(products::stock.ge(quantity)),
+        )
+        .set((
+            products::stock.eq(products::stock - quantity),
+            products::updated_at.eq(now),
+        ))
+        .returning((products::name, products::price_cents))
+        .get_result(c)
+        .await
+        .optional()
     })?)
 }
 

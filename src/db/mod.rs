@@ -113,6 +113,53 @@ macro_rules! with_conn {
     };
 }
 
+/// Runs `$body` (a `QueryResult`) once per element of `$items`, in their order, and collects the
+/// results; `Err` at the first failure. On PostgreSQL the statements are pipelined: all are sent at once
+/// (after a pending tenant setting) and the server runs them one after another in that order, so row
+/// locks are still taken in the order given and N statements cost one round trip. On SQLite they run one
+/// after another. Inside a transaction a failure anywhere rolls everything back, whatever ran after it.
+#[macro_export]
+macro_rules! each_pipelined {
+    ($conn:expr, $items:expr, |$c:ident, $item:ident| $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Pg(pg, pending) => {
+                let shared: &diesel_async::AsyncPgConnection = &*pg;
+                let tenant = pending.take();
+                let statements = futures_util::future::try_join_all($items.into_iter().map(
+                    |$item| async move {
+                        let mut shared = shared;
+                        let $c = &mut shared;
+                        $body
+                    },
+                ));
+                let (set, result) = futures_util::future::join(
+                    $crate::db::apply_tenant(shared, tenant),
+                    statements,
+                )
+                .await;
+                set.and(result)
+            }
+            $crate::db::Conn::Sqlite($c) => {
+                let mut results = Vec::new();
+                let mut failed = None;
+                for $item in $items {
+                    match $body {
+                        Ok(result) => results.push(result),
+                        Err(err) => {
+                            failed = Some(err);
+                            break;
+                        }
+                    }
+                }
+                match failed {
+                    None => Ok(results),
+                    Some(err) => Err(err),
+                }
+            }
+        }
+    };
+}
+
 /// Runs `$body` in one transaction and evaluates to its `AppResult`; an `Err` rolls everything back.
 /// `$c` is a `&mut Conn` inside. On SQLite the transaction starts with `BEGIN IMMEDIATE`, taking the write
 /// lock up front: a deferred transaction that reads and then writes can fail with SQLITE_BUSY half-way

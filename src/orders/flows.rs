@@ -114,12 +114,13 @@ pub async fn place_order(
                 items: None,
             });
         }
+        // In product order, so concurrent orders lock rows in the same order and cannot deadlock.
+        let wanted: Vec<(i64, i32)> = order.lines.iter().map(|(id, (q, _))| (*id, *q)).collect();
+        let taken = catalog::store::take_stock_each(conn, tenant, &wanted).await?;
         let mut priced = Vec::with_capacity(order.lines.len());
         let mut total_cents: i64 = 0;
-        for (&product_id, &(quantity, index)) in &order.lines {
-            let Some((name, price_cents)) =
-                catalog::store::take_stock(conn, tenant, product_id, quantity).await?
-            else {
+        for ((&product_id, &(quantity, index)), taken) in order.lines.iter().zip(taken) {
+            let Some((name, price_cents)) = taken else {
                 return Err(why_not_taken(conn, tenant, product_id, index).await);
             };
             total_cents += price_cents * i64::from(quantity);
@@ -139,18 +140,20 @@ pub async fn place_order(
             },
         )
         .await?;
-        let mut items = Vec::with_capacity(priced.len());
-        for (product_id, name, unit_price_cents, quantity) in &priced {
-            let item = NewOrderItem {
-                vendor_id: tenant.0,
-                order_id: placed.id,
-                product_id: *product_id,
-                product_name: name,
-                unit_price_cents: *unit_price_cents,
-                quantity: *quantity,
-            };
-            items.push(store::insert_item(conn, &item).await?);
-        }
+        let lines: Vec<NewOrderItem> = priced
+            .iter()
+            .map(
+                |(product_id, name, unit_price_cents, quantity)| NewOrderItem {
+                    vendor_id: tenant.0,
+                    order_id: placed.id,
+                    product_id: *product_id,
+                    product_name: name,
+                    unit_price_cents: *unit_price_cents,
+                    quantity: *quantity,
+                },
+            )
+            .collect();
+        let items = store::insert_items(conn, &lines).await?;
         if let Some(key) = &order.idempotency_key {
             store::attach_key(conn, tenant, customer_id, key, placed.id).await?;
         }

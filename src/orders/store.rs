@@ -10,7 +10,7 @@ use crate::error::AppResult;
 use crate::orders::model::{
     NewOrder, NewOrderItem, OrderItemRow, OrderRow, OrderScope, OrderStatus,
 };
-use crate::with_conn;
+use crate::{each_pipelined, with_conn};
 
 /// The tenant's orders that `scope` may see, with `status` (when given), as a boxed query of the
 /// backend at hand.
@@ -41,10 +41,14 @@ pub async fn insert(conn: &mut Conn<'_>, new: &NewOrder<'_>) -> AppResult<OrderR
     })?)
 }
 
-pub async fn insert_item(conn: &mut Conn<'_>, new: &NewOrderItem<'_>) -> AppResult<OrderItemRow> {
-    Ok(with_conn!(conn, |c| {
+/// Writes an order's lines (pipelined on PostgreSQL: one round trip).
+pub async fn insert_items(
+    conn: &mut Conn<'_>,
+    lines: &[NewOrderItem<'_>],
+) -> AppResult<Vec<OrderItemRow>> {
+    Ok(each_pipelined!(conn, lines, |c, line| {
         diesel::insert_into(order_items::table)
-            .values(new)
+            .values(line)
             .returning(OrderItemRow::as_returning())
             .get_result(c)
             .await
