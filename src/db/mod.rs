@@ -170,8 +170,8 @@ macro_rules! transaction {
         use diesel_async::AsyncConnection as _;
         match $conn {
             $crate::db::Conn::Pg(pg, pending) => {
-                // The tenant setting goes with the transaction's first statement. Rolled back, the
-                // transaction takes the setting with it, so it is pending again afterwards.
+                // The tenant setting goes with the transaction's first statement (a session setting,
+                // but one that a rollback undoes).
                 let pending: &mut $crate::db::PendingTenant = pending;
                 let tenant = pending.take();
                 let mut inside = tenant.clone();
@@ -182,7 +182,11 @@ macro_rules! transaction {
                     })
                     .await;
                 if result.is_err() {
+                    // Rolled back: what was in force before is again, and what was pending still is.
                     *pending = tenant;
+                } else if inside.is_some() {
+                    // Committed without a statement after the last setting: it is still to be sent.
+                    *pending = inside;
                 }
                 result
             }

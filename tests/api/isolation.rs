@@ -175,6 +175,26 @@ async fn row_level_security_holds_when_a_query_forgets_its_tenant() {
         assert_eq!(seen, expected, "round {round}");
     }
 
+    // Transactions keep the checkout's tenant: after one that rolled back its first statement (and the
+    // setting with it), and after one that ran no statement at all.
+    for rolled_back in [true, false] {
+        let other = app.state.db.tenant(tenant_two).await.unwrap();
+        let mut pooled = app.state.db.tenant(tenant_one).await.unwrap();
+        drop(other);
+        let conn = &mut pooled.conn();
+        let outcome: multistore::error::AppResult<()> = multistore::transaction!(conn, |c| {
+            if rolled_back {
+                with_conn!(c, |c| products::table.count().get_result::<i64>(c).await)?;
+                Err(multistore::error::AppError::NotFound("roll back"))
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!(outcome.is_err(), rolled_back);
+        let seen: i64 = with_conn!(conn, |c| products::table.count().get_result(c).await).unwrap();
+        assert_eq!(seen, 3, "after a transaction (rolled back: {rolled_back})");
+    }
+
     let other = app
         .gql()
         .tenant(&two.domain)
