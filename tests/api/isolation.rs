@@ -178,10 +178,12 @@ async fn row_level_security_holds_when_a_query_forgets_its_tenant() {
     // Transactions keep the checkout's tenant: after one that rolled back its first statement (and the
     // setting with it), and after one that ran no statement at all.
     for rolled_back in [true, false] {
-        let other = app.state.db.tenant(tenant_two).await.unwrap();
-        let mut pooled = app.state.db.tenant(tenant_one).await.unwrap();
-        drop(other);
+        let mut pooled = app.state.db.tenant(tenant_two).await.unwrap();
         let conn = &mut pooled.conn();
+        // The connection's session is on store two, and the checkout switches to store one: the
+        // setting is pending, to go with the next statement.
+        with_conn!(conn, |c| products::table.count().get_result::<i64>(c).await).unwrap();
+        multistore::db::set_tenant(conn, Some(tenant_one));
         let outcome: multistore::error::AppResult<()> = multistore::transaction!(conn, |c| {
             if rolled_back {
                 with_conn!(c, |c| products::table.count().get_result::<i64>(c).await)?;
