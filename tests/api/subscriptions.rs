@@ -115,25 +115,18 @@ async fn owners_and_customers_hear_orders_as_they_change(app: TestApp) {
     )
     .await
     .assert_error(200, "INSUFFICIENT_STOCK");
-    place(
-        &app,
-        &store,
-        &store.customer,
-        json!([line(&watch, 1)]),
-        Some("k1"),
-    )
-    .await
-    .data();
+    let keyed = || {
+        place(
+            &app,
+            &store,
+            &store.customer,
+            json!([line(&watch, 1)]),
+            Some("k1"),
+        )
+    };
+    keyed().await.data();
     assert!(matches!(owner.next("placed").await, Heard::Next(_)));
-    place(
-        &app,
-        &store,
-        &store.customer,
-        json!([line(&watch, 1)]),
-        Some("k1"),
-    )
-    .await
-    .data();
+    keyed().await.data();
     owner.hears_nothing("placed").await;
     // Unsubscribing ends the stream (the server confirms with `complete`).
     owner
