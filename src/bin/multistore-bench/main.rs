@@ -115,8 +115,15 @@ async fn bench(options: Options) -> anyhow::Result<()> {
     let mut results = result?;
 
     if let DatabaseUrl::Postgres(url) = &database_url {
-        results.pgbench =
-            Some(pgbench::raw_rates(url, options.connections, options.seconds).await?);
+        results.pgbench = Some(
+            pgbench::raw_rates(
+                url,
+                config.db_role.as_deref(),
+                options.connections,
+                options.seconds,
+            )
+            .await?,
+        );
     }
     report(&options, &results)?;
     Ok(())
@@ -401,7 +408,7 @@ fn report(options: &Options, results: &Results) -> anyhow::Result<()> {
                 .map(|s| s.outcome.requests_per_sec())
         };
         println!(
-            "\nraw SQL of the same requests, pgbench -M prepared, {} clients:",
+            "\nraw SQL of the same requests, pgbench -M prepared, {} clients, as the service's role (row-level security on):",
             options.connections
         );
         for (name, tps) in [("list", raw.list_tps), ("place-order", raw.order_tps)] {

@@ -58,7 +58,16 @@ INSERT INTO order_items (vendor_id, order_id, product_id, product_name, unit_pri
 COMMIT;
 ";
 
-pub async fn raw_rates(url: &str, clients: usize, seconds: u64) -> anyhow::Result<RawRates> {
+/// pgbench's rates for the service's SQL. With `role`, its sessions take the role the service's pooled
+/// connections take (`SET ROLE` at connection start, through `PGOPTIONS`), so row-level security applies
+/// to pgbench as it does to the service; without, they run as the connecting user (an owner or superuser
+/// bypasses it).
+pub async fn raw_rates(
+    url: &str,
+    role: Option<&str>,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<RawRates> {
     let dir = std::env::temp_dir().join(format!("multistore-pgbench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let mut rates = Vec::new();
@@ -66,7 +75,11 @@ pub async fn raw_rates(url: &str, clients: usize, seconds: u64) -> anyhow::Resul
         let path = dir.join(format!("{name}.sql"));
         std::fs::write(&path, script)?;
         eprintln!("running pgbench ({name}) for {seconds} s on {clients} clients…");
-        let output = Command::new("pgbench")
+        let mut pgbench = Command::new("pgbench");
+        if let Some(role) = role {
+            pgbench.env("PGOPTIONS", format!("-c role={role}"));
+        }
+        let output = pgbench
             .args(["-n", "-M", "prepared", "-j", "2"])
             .args(["-c", &clients.to_string(), "-T", &seconds.to_string(), "-f"])
             .arg(&path)
