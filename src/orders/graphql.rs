@@ -50,7 +50,9 @@ impl PageData {
         rows: &[OrderRow],
     ) -> AppResult<Option<Arc<Self>>> {
         let selects = |path: &[&str]| {
-            let (first, rest) = path.split_first().expect("a path names a field");
+            let Some((first, rest)) = path.split_first() else {
+                return false;
+            };
             orders.iter().any(|order| {
                 let mut field = order.field(first);
                 for name in rest {
