@@ -26,6 +26,7 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Needs a Tokio runtime: on PostgreSQL it starts the instance's event listener.
     pub fn new(config: Config, db: Db) -> Self {
         Self {
             tokens: Arc::new(TokenKeys::new(&config)),

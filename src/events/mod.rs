@@ -40,22 +40,6 @@ pub struct OrderEvent {
     pub order: OrderRow,
 }
 
-impl OrderEvent {
-    pub fn placed(order: &OrderRow) -> Self {
-        Self {
-            kind: OrderEventKind::Placed,
-            order: order.clone(),
-        }
-    }
-
-    pub fn updated(order: &OrderRow) -> Self {
-        Self {
-            kind: OrderEventKind::Updated,
-            order: order.clone(),
-        }
-    }
-}
-
 /// The events of this instance: a broadcast channel that every subscription of this instance reads.
 pub struct Events {
     sender: broadcast::Sender<Arc<OrderEvent>>,
@@ -95,16 +79,20 @@ impl Events {
             .is_none_or(|listening| listening.load(Ordering::Relaxed))
     }
 
-    /// To be called right after the transaction that made `event` committed: without PostgreSQL this is
-    /// when local subscribers hear it. With PostgreSQL the listener already will.
-    pub fn committed(&self, event: OrderEvent) {
+    /// To be called right after the transaction that changed `order` committed: without PostgreSQL this
+    /// is when local subscribers hear it. With PostgreSQL the trigger and the listener see to it, and
+    /// this does nothing (not even copy the row).
+    pub fn committed(&self, kind: OrderEventKind, order: &OrderRow) {
         if self.listening.is_none() {
-            // No subscriber is not an error.
-            let _ = self.sender.send(Arc::new(event));
+            self.deliver(OrderEvent {
+                kind,
+                order: order.clone(),
+            });
         }
     }
 
     fn deliver(&self, event: OrderEvent) {
+        // No subscriber is not an error.
         let _ = self.sender.send(Arc::new(event));
     }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::auth::sha256_hex;
 use crate::db::{Conn, TenantId, now};
 use crate::error::{AppError, AppResult};
-use crate::events::OrderEvent;
+use crate::events::OrderEventKind;
 use crate::http::context::Identity;
 use crate::orders::model::{
     NewOrder, NewOrderItem, OrderItemRow, OrderRow, OrderScope, OrderStatus,
@@ -164,7 +164,9 @@ pub async fn place_order(
     })?;
     // An idempotent repeat placed nothing: nothing to hear.
     if placed.items.is_some() {
-        state.events.committed(OrderEvent::placed(&placed.order));
+        state
+            .events
+            .committed(OrderEventKind::Placed, &placed.order);
     }
     Ok(placed)
 }
@@ -260,7 +262,7 @@ pub async fn cancel(
 
 /// Tells the local subscribers about a committed change (see [`crate::events`]) and returns it.
 fn updated(state: &AppState, order: OrderRow) -> OrderRow {
-    state.events.committed(OrderEvent::updated(&order));
+    state.events.committed(OrderEventKind::Updated, &order);
     order
 }
 

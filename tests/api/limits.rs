@@ -18,13 +18,7 @@ async fn deep_queries_are_refused(app: TestApp) {
     let deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }";
     let response = app.gql().send(deep, json!({})).await;
     assert_eq!(response.code(), "BAD_USER_INPUT");
-    assert!(
-        response.error()["message"]
-            .as_str()
-            .unwrap()
-            .to_lowercase()
-            .contains("too deep")
-    );
+    assert!(response.message().to_lowercase().contains("too deep"));
     // 12 levels are fine.
     let twelve = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }";
     app.gql().send(twelve, json!({})).await.data();
@@ -49,13 +43,7 @@ async fn expensive_queries_are_refused(app: TestApp) {
         .send(&format!("{{ {aliased} }}"), json!({}))
         .await;
     assert_eq!(response.code(), "BAD_USER_INPUT");
-    assert!(
-        response.error()["message"]
-            .as_str()
-            .unwrap()
-            .to_lowercase()
-            .contains("complex")
-    );
+    assert!(response.message().to_lowercase().contains("complex"));
 
     let orders = "orders(first: 100) { nodes { id status total items { quantity product { name } } customer { username email } } }";
     app.as_user(&store, &store.owner)
@@ -110,10 +98,7 @@ async fn production_hides_the_schema() {
     let typo = "{ vendr { id } }";
     let response = open.gql().send(typo, json!({})).await;
     assert!(
-        response.error()["message"]
-            .as_str()
-            .unwrap()
-            .contains("Did you mean"),
+        response.message().contains("Did you mean"),
         "{:#}",
         response.body
     );
@@ -149,11 +134,6 @@ async fn production_hides_the_schema() {
         response.body
     );
     let response = closed.gql().send(typo, json!({})).await;
-    assert!(
-        !response.error()["message"]
-            .as_str()
-            .unwrap()
-            .contains("Did you mean")
-    );
+    assert!(!response.message().contains("Did you mean"));
     assert_eq!(closed.get("/graphql").await.status(), 404);
 }

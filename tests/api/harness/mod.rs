@@ -198,6 +198,13 @@ impl Gql {
     }
 
     #[track_caller]
+    /// The `message` of the first error.
+    pub fn message(&self) -> &str {
+        self.error()["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("an error with a message: {:#}", self.body))
+    }
+
     pub fn error(&self) -> &Value {
         let error = &self.body["errors"][0];
         assert!(error.is_object(), "an error was expected: {:#}", self.body);
