@@ -10,7 +10,7 @@ use diesel_async::RunQueryDsl;
 
 use crate::auth::{random_token, sha256_hex};
 use crate::db::schema::refresh_tokens;
-use crate::db::{Conn, TenantId, now};
+use crate::db::{CacheWrite, Conn, TenantId, now};
 use crate::error::AppResult;
 use crate::with_conn;
 
@@ -60,6 +60,7 @@ pub async fn issue(
     with_conn!(conn, |c| {
         diesel::insert_into(refresh_tokens::table)
             .values(row)
+            .cached()
             .execute(c)
             .await
     })?;
@@ -94,6 +95,7 @@ pub async fn mark_rotated(conn: &mut Conn<'_>, tenant: TenantId, id: i64) -> App
     let updated = with_conn!(conn, |c| {
         diesel::update(target)
             .set(refresh_tokens::rotated_at.eq(at))
+            .cached()
             .execute(c)
             .await
     })?;
@@ -114,6 +116,7 @@ pub async fn revoke_family(
     Ok(with_conn!(conn, |c| {
         diesel::update(target)
             .set(refresh_tokens::revoked_at.eq(at))
+            .cached()
             .execute(c)
             .await
     })?)
@@ -129,6 +132,7 @@ pub async fn revoke_user(conn: &mut Conn<'_>, tenant: TenantId, user_id: i64) ->
     Ok(with_conn!(conn, |c| {
         diesel::update(target)
             .set(refresh_tokens::revoked_at.eq(at))
+            .cached()
             .execute(c)
             .await
     })?)

@@ -6,7 +6,7 @@ use diesel_async::RunQueryDsl;
 
 use crate::catalog::model::{NewProduct, ProductChanges, ProductRow};
 use crate::db::schema::products;
-use crate::db::{Conn, TenantId, lower, now};
+use crate::db::{CacheWrite, Conn, TenantId, lower, now};
 use crate::error::AppResult;
 use crate::{each_pipelined, with_conn};
 
@@ -113,6 +113,7 @@ pub async fn insert(conn: &mut Conn<'_>, new: &NewProduct) -> AppResult<ProductR
         diesel::insert_into(products::table)
             .values(new)
             .returning(ProductRow::as_returning())
+            .cached()
             .get_result(c)
             .await
     })?)
@@ -137,6 +138,7 @@ pub async fn update(
         diesel::update(target)
             .set(&changes)
             .returning(ProductRow::as_returning())
+            .cached()
             .get_result(c)
             .await
             .optional()
@@ -153,6 +155,7 @@ pub async fn soft_delete(conn: &mut Conn<'_>, tenant: TenantId, id: i64) -> AppR
     let deleted = with_conn!(conn, |c| {
         diesel::update(target)
             .set((products::deleted_at.eq(at), products::updated_at.eq(at)))
+            .cached()
             .execute(c)
             .await
     })?;
@@ -183,6 +186,7 @@ pub async fn take_stock_each(
             products::updated_at.eq(now),
         ))
         .returning((products::name, products::price_cents))
+        .cached()
         .get_result(c)
         .await
         .optional()
@@ -205,6 +209,7 @@ pub async fn return_stock(
     );
     with_conn!(conn, |c| diesel::update(target)
         .set(changes)
+        .cached()
         .execute(c)
         .await)?;
     Ok(())

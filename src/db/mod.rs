@@ -9,6 +9,7 @@
 //! travels with the checkout's first statement, pipelined: both go out in one write and cost one round
 //! trip (see `with_conn!`).
 
+mod cached;
 mod migrate;
 pub mod schema;
 
@@ -30,6 +31,7 @@ use futures_util::FutureExt;
 use crate::config::{Config, DatabaseUrl};
 use crate::error::AppResult;
 
+pub use cached::CacheWrite;
 pub use diesel_async::pooled_connection::deadpool::PoolError;
 pub use migrate::run_migrations;
 

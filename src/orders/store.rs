@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::db::schema::{idempotency_keys, order_items, orders};
-use crate::db::{Conn, TenantId, now};
+use crate::db::{CacheWrite, Conn, TenantId, now};
 use crate::error::AppResult;
 use crate::orders::model::{
     NewOrder, NewOrderItem, OrderItemRow, OrderRow, OrderScope, OrderStatus,
@@ -36,6 +36,7 @@ pub async fn insert(conn: &mut Conn<'_>, new: &NewOrder<'_>) -> AppResult<OrderR
         diesel::insert_into(orders::table)
             .values(new)
             .returning(OrderRow::as_returning())
+            .cached()
             .get_result(c)
             .await
     })?)
@@ -50,6 +51,7 @@ pub async fn insert_items(
         diesel::insert_into(order_items::table)
             .values(line)
             .returning(OrderItemRow::as_returning())
+            .cached()
             .get_result(c)
             .await
     })?)
@@ -140,6 +142,7 @@ pub async fn change_status(
         diesel::update(target)
             .set(changes)
             .returning(OrderRow::as_returning())
+            .cached()
             .get_result(c)
             .await
             .optional()
@@ -164,6 +167,7 @@ pub async fn assign(
         diesel::update(target)
             .set(changes)
             .returning(OrderRow::as_returning())
+            .cached()
             .get_result(c)
             .await
             .optional()
@@ -190,6 +194,7 @@ pub async fn claim_key(
         diesel::insert_into(idempotency_keys::table)
             .values(row)
             .on_conflict_do_nothing()
+            .cached()
             .execute(c)
             .await
     })?;
@@ -226,6 +231,7 @@ pub async fn attach_key(
     with_conn!(conn, |c| {
         diesel::update(target)
             .set(idempotency_keys::order_id.eq(order_id))
+            .cached()
             .execute(c)
             .await
     })?;

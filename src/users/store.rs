@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::db::schema::users;
-use crate::db::{Conn, TenantId, lower, now};
+use crate::db::{CacheWrite, Conn, TenantId, lower, now};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::users::model::{NewUser, Role, UserRow};
 use crate::with_conn;
@@ -15,6 +15,7 @@ pub async fn insert(conn: &mut Conn<'_>, new: &NewUser<'_>) -> AppResult<UserRow
         diesel::insert_into(users::table)
             .values(new)
             .returning(UserRow::as_returning())
+            .cached()
             .get_result(c)
             .await
     })
@@ -106,6 +107,7 @@ pub async fn deactivate_staff(
         diesel::update(target)
             .set(changes)
             .returning(UserRow::as_returning())
+            .cached()
             .get_result(c)
             .await
             .optional()
@@ -124,6 +126,7 @@ pub async fn set_password_hash(
     let changes = (users::password_hash.eq(hash), users::updated_at.eq(now()));
     with_conn!(conn, |c| diesel::update(target)
         .set(changes)
+        .cached()
         .execute(c)
         .await)?;
     Ok(())

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::db::schema::vendors;
-use crate::db::{Conn, TenantId, now};
+use crate::db::{CacheWrite, Conn, TenantId, now};
 use crate::error::{AppError, AppResult, is_unique_violation};
 use crate::vendors::model::{NewVendor, VendorRow};
 use crate::with_conn;
@@ -15,6 +15,7 @@ pub async fn insert(conn: &mut Conn<'_>, new: &NewVendor<'_>) -> AppResult<Vendo
         diesel::insert_into(vendors::table)
             .values(new)
             .returning(VendorRow::as_returning())
+            .cached()
             .get_result(c)
             .await
     })
@@ -67,6 +68,7 @@ pub async fn update(
         diesel::update(target)
             .set(&changes)
             .returning(VendorRow::as_returning())
+            .cached()
             .get_result(c)
             .await
             .optional()

@@ -1012,3 +1012,46 @@ async fn one_orders_nested_fields_load_in_one_query_per_kind(app: TestApp) {
     };
     assert_eq!(cost, expected);
 }
+
+/// An order's writes are prepared once per connection and kept, as reads are (diesel prepares an
+/// UPDATE or an INSERT of an `Insertable` anew on every run unless told it may keep it): on one
+/// pooled connection, a second order of the same shape prepares nothing new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orders_writes_are_prepared_once_per_connection() {
+    let app = TestApp::spawn_with(crate::harness::Backend::Postgres, |config| {
+        config.db_pool_size = Some(1);
+    })
+    .await;
+    let store = app.store("vendor1").await;
+    let a = create_product(&app, &store, "A", json!("1.00"), 10).await;
+    let b = create_product(&app, &store, "B", json!("2.00"), 10).await;
+    let items = json!([line(&a, 1), line(&b, 1)]);
+    place_ok(&app, &store, &store.customer, items.clone()).await;
+    let prepared = prepared_statements(&app).await;
+    for write in [
+        "UPDATE \"products\" SET \"stock\"",
+        "INSERT INTO \"orders\"",
+        "INSERT INTO \"order_items\"",
+    ] {
+        let kept = prepared.iter().filter(|s| s.starts_with(write)).count();
+        assert_eq!(kept, 1, "{write} is kept once: {prepared:#?}");
+    }
+    place_ok(&app, &store, &store.customer, items).await;
+    assert_eq!(prepared_statements(&app).await, prepared);
+}
+
+/// The statements the pool's connection keeps prepared (the pool has one connection).
+async fn prepared_statements(app: &TestApp) -> Vec<String> {
+    use diesel_async::RunQueryDsl;
+
+    let mut pooled = app.state.db.unscoped().await.unwrap();
+    let listed: String = multistore::with_conn!(pooled.conn(), |c| {
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+            "coalesce(string_agg(statement, E'\\n' ORDER BY statement), '') FROM pg_prepared_statements",
+        ))
+        .get_result(c)
+        .await
+    })
+    .unwrap();
+    listed.lines().map(str::to_owned).collect()
+}
