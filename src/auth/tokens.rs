@@ -2,7 +2,14 @@
 //!
 //! Validation is strict: the algorithm is pinned to HS256 (so `alg: none` or an RSA header is refused),
 //! `iss`, `aud`, `exp`, `sub` and `typ` are required, and only `typ: "access"` is accepted here.
+//!
+//! A client sends the same token with every request until it expires, and checking its signature (an
+//! HMAC over the whole token, plus decoding and parsing it) was a tenth of the work of a product page.
+//! So a token that passed every check is remembered by its exact text, and only its expiry is checked
+//! again when it comes back: the same text carries the same signature and the same claims.
 
+use std::collections::HashMap;
+use std::sync::RwLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -13,6 +20,10 @@ use crate::error::AppError;
 use crate::users::Role;
 
 pub const ACCESS_TYP: &str = "access";
+/// Seconds of clock skew allowed on `exp`.
+const LEEWAY_SECS: i64 = 5;
+/// Verified tokens remembered before the memory starts over (a few hundred bytes each).
+const VERIFIED_ENTRIES: usize = 4_096;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AccessClaims {
@@ -37,6 +48,8 @@ pub struct TokenKeys {
     issuer: String,
     audience: String,
     access_ttl: Duration,
+    /// Tokens that passed every check, by their text.
+    verified: RwLock<HashMap<Box<str>, AccessClaims>>,
 }
 
 /// Who a token is for: the fields the claims are made from.
@@ -53,7 +66,7 @@ impl TokenKeys {
         validation.set_issuer(&[&config.jwt_issuer]);
         validation.set_audience(&[&config.jwt_audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 5;
+        validation.leeway = LEEWAY_SECS as u64;
         Self {
             encoding: EncodingKey::from_secret(&config.jwt_secret),
             decoding: DecodingKey::from_secret(&config.jwt_secret),
@@ -61,6 +74,7 @@ impl TokenKeys {
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
             access_ttl: config.access_token_ttl,
+            verified: RwLock::default(),
         }
     }
 
@@ -88,7 +102,37 @@ impl TokenKeys {
     }
 
     /// Checks signature, algorithm, issuer, audience, expiry and type; any failure is `UNAUTHENTICATED`.
+    /// A token seen before is answered from memory, its expiry checked again.
     pub fn verify_access(&self, token: &str) -> Result<AccessClaims, AppError> {
+        self.verify_access_at(token, unix_now())
+    }
+
+    fn verify_access_at(&self, token: &str, now: i64) -> Result<AccessClaims, AppError> {
+        let remembered = self
+            .verified
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(token)
+            .cloned();
+        if let Some(claims) = remembered {
+            if claims.exp < now - LEEWAY_SECS {
+                return Err(AppError::Unauthenticated("invalid or expired token"));
+            }
+            return Ok(claims);
+        }
+        let claims = self.check(token)?;
+        let mut verified = self
+            .verified
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if verified.len() >= VERIFIED_ENTRIES {
+            verified.clear();
+        }
+        verified.insert(token.into(), claims.clone());
+        Ok(claims)
+    }
+
+    fn check(&self, token: &str) -> Result<AccessClaims, AppError> {
         let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .map_err(|_| AppError::Unauthenticated("invalid or expired token"))?;
         let claims = data.claims;
@@ -171,5 +215,27 @@ mod tests {
         let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
         assert!(keys(SECRET).verify_access(&unsigned).is_err());
         assert!(keys(SECRET).verify_access("not-a-token").is_err());
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires_and_its_neighbours_are_still_checked() {
+        let keys = keys(SECRET);
+        let token = keys.issue_access(&subject()).unwrap();
+        let claims = keys.verify_access(&token).unwrap();
+        assert_eq!(keys.verified.read().unwrap().len(), 1);
+        assert_eq!(keys.verify_access(&token).unwrap(), claims);
+        assert!(
+            keys.verify_access_at(&token, claims.exp + LEEWAY_SECS)
+                .is_ok()
+        );
+        assert!(
+            keys.verify_access_at(&token, claims.exp + LEEWAY_SECS + 1)
+                .is_err()
+        );
+        // Another signature on the same claims is another text: checked, and refused.
+        let (signed, _) = token.rsplit_once('.').unwrap();
+        let forged = format!("{signed}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+        assert!(keys.verify_access(&forged).is_err());
+        assert_eq!(keys.verified.read().unwrap().len(), 1);
     }
 }
