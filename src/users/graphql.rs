@@ -14,6 +14,7 @@ use crate::users::{Role, UserRow, store};
 
 /// A person of a store. The password hash never leaves the server.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(serial)] // plain values: see `Product`
 pub struct User {
     pub id: ID,
     pub username: String,

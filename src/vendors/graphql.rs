@@ -13,6 +13,7 @@ use crate::vendors::store;
 
 /// A store hosted on the platform.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(serial)] // plain values: see `Product`
 pub struct Vendor {
     pub id: ID,
     pub store_name: String,
