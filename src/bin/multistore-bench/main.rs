@@ -268,7 +268,7 @@ pub struct ScenarioResult {
 struct Results {
     backend: String,
     scenarios: Vec<ScenarioResult>,
-    pgbench: Option<pgbench::RawRates>,
+    pgbench: Option<Vec<pgbench::RawRate>>,
 }
 
 async fn run_scenarios(
@@ -408,19 +408,34 @@ fn report(options: &Options, results: &Results) -> anyhow::Result<()> {
                 .map(|s| s.outcome.requests_per_sec())
         };
         println!(
-            "\nraw SQL of the same requests, pgbench -M prepared, {} clients, as the service's role (row-level security on):",
+            "\nraw SQL of the same requests, pgbench -M prepared, {} clients, as the service's role (row-level security on),\n\
+             its statements one by one, and pipelined in the round trips the service makes:",
             options.connections
         );
-        for (name, tps) in [("list", raw.list_tps), ("place-order", raw.order_tps)] {
-            match rate(name) {
-                Some(api) => println!(
-                    "{name:<12} {tps:>10.0} tx/s   API/raw {:.0}%",
-                    100.0 * api / tps
-                ),
-                None => println!("{name:<12} {tps:>10.0} tx/s"),
-            }
+        println!("scenario       one by one   API/raw    pipelined   API/raw");
+        let ratio = |api: Option<f64>, tps: f64| {
+            api.map_or_else(
+                || "-".to_owned(),
+                |api| format!("{:.0}%", 100.0 * api / tps),
+            )
+        };
+        let mut rates = serde_json::Map::new();
+        for r in raw {
+            let api = rate(r.scenario);
+            println!(
+                "{:<12} {:>7.0} tx/s {:>9} {:>7.0} tx/s {:>9}",
+                r.scenario,
+                r.one_by_one_tps,
+                ratio(api, r.one_by_one_tps),
+                r.pipelined_tps,
+                ratio(api, r.pipelined_tps),
+            );
+            rates.insert(
+                r.scenario.to_owned(),
+                json!({ "one_by_one_tps": r.one_by_one_tps, "pipelined_tps": r.pipelined_tps }),
+            );
         }
-        raw_json = json!({ "list_tps": raw.list_tps, "order_tps": raw.order_tps });
+        raw_json = rates.into();
     }
     let document = json!({
         "backend": results.backend,

@@ -7,12 +7,6 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, SimpleAsyncConnectio
 
 const DATABASE: &str = "multistore_bench";
 
-/// Transactions per second of the raw SQL behind the list and the order scenarios.
-pub struct RawRates {
-    pub list_tps: f64,
-    pub order_tps: f64,
-}
-
 /// Drops and creates the benchmark database next to the admin URL's; returns its URL.
 pub async fn fresh_database(admin_url: &str) -> anyhow::Result<String> {
     let mut admin = AsyncPgConnection::establish(admin_url).await?;
@@ -28,35 +22,78 @@ pub async fn fresh_database(admin_url: &str) -> anyhow::Result<String> {
     Ok(format!("{base}/{DATABASE}"))
 }
 
-/// What the service runs for one product-list request with a token: the user check and the page, each
-/// after setting the tenant.
-const LIST: &str = r"
-\set v random(1, 100)
-\set u 100 + (:v - 1) * 10 + random(1, 10)
-SELECT set_config('app.vendor_id', :v::text, false);
-SELECT id, vendor_id, username, email, password_hash, first_name, last_name, role, is_active, created_at, updated_at FROM users WHERE vendor_id = :v AND id = :u LIMIT 1;
-SELECT set_config('app.vendor_id', :v::text, false);
-SELECT id, vendor_id, name, description, price_cents, stock, deleted_at, created_at, updated_at FROM products WHERE vendor_id = :v AND deleted_at IS NULL ORDER BY id ASC LIMIT 21;
-";
+// The statements the service sends (as its queries build them, with literals for its bind values).
+const SET_TENANT: &str = "SELECT set_config('app.vendor_id', :v::text, false);";
+const USER_CHECK: &str = "SELECT id, vendor_id, username, email, password_hash, first_name, last_name, role, is_active, created_at, updated_at FROM users WHERE vendor_id = :v AND id = :u LIMIT 1;";
+const PAGE: &str = "SELECT id, vendor_id, name, description, price_cents, stock, deleted_at, created_at, updated_at FROM products WHERE vendor_id = :v AND deleted_at IS NULL ORDER BY id ASC LIMIT 21;";
+const TAKE_A: &str = "UPDATE products SET stock = stock - 1, updated_at = now() WHERE vendor_id = :v AND id = :a AND deleted_at IS NULL AND stock >= 1 RETURNING name, price_cents;";
+const TAKE_B: &str = "UPDATE products SET stock = stock - 1, updated_at = now() WHERE vendor_id = :v AND id = :b AND deleted_at IS NULL AND stock >= 1 RETURNING name, price_cents;";
+const INSERT_ORDER: &str = "INSERT INTO orders (vendor_id, customer_id, status, address, total_cents, created_at, updated_at) VALUES (:v, :u, 'pending', '1 Bench Street', 1000, now(), now()) RETURNING id \\gset";
+const ITEM_A: &str = "INSERT INTO order_items (vendor_id, order_id, product_id, product_name, unit_price_cents, quantity) VALUES (:v, :id, :a, 'Product', 500, 1);";
+const ITEM_B: &str = "INSERT INTO order_items (vendor_id, order_id, product_id, product_name, unit_price_cents, quantity) VALUES (:v, :id, :b, 'Product', 500, 1);";
 
-/// What the service runs for a two-line order: the user check, then one transaction taking stock with
-/// conditional updates and writing the order and its lines.
-const ORDER: &str = r"
-\set v random(1, 100)
+/// A customer of a random store, and two neighbouring products of that store.
+const VARIABLES: &str = r"\set v random(1, 100)
 \set u 100 + (:v - 1) * 10 + random(1, 10)
 \set a (:v - 1) * 1000 + random(1, 999)
 \set b :a + 1
-SELECT set_config('app.vendor_id', :v::text, false);
-SELECT id, vendor_id, username, email, password_hash, first_name, last_name, role, is_active, created_at, updated_at FROM users WHERE vendor_id = :v AND id = :u LIMIT 1;
-SELECT set_config('app.vendor_id', :v::text, false);
-BEGIN;
-UPDATE products SET stock = stock - 1, updated_at = now() WHERE vendor_id = :v AND id = :a AND deleted_at IS NULL AND stock >= 1 RETURNING name, price_cents;
-UPDATE products SET stock = stock - 1, updated_at = now() WHERE vendor_id = :v AND id = :b AND deleted_at IS NULL AND stock >= 1 RETURNING name, price_cents;
-INSERT INTO orders (vendor_id, customer_id, status, address, total_cents, created_at, updated_at) VALUES (:v, :u, 'pending', '1 Bench Street', 1000, now(), now()) RETURNING id \gset
-INSERT INTO order_items (vendor_id, order_id, product_id, product_name, unit_price_cents, quantity) VALUES (:v, :id, :a, 'Product', 500, 1);
-INSERT INTO order_items (vendor_id, order_id, product_id, product_name, unit_price_cents, quantity) VALUES (:v, :id, :b, 'Product', 500, 1);
-COMMIT;
 ";
+
+/// The SQL behind a scenario, as the round trips the service makes: each inner list goes out together.
+pub struct Workload {
+    pub scenario: &'static str,
+    round_trips: &'static [&'static [&'static str]],
+}
+
+/// What the service runs for a product page with a token (the user check, then the page, each with
+/// the tenant setting) and for a two-line order (the user check, then one transaction: stock taken
+/// with conditional updates, the order, its lines).
+pub const WORKLOADS: &[Workload] = &[
+    Workload {
+        scenario: "list",
+        round_trips: &[&[SET_TENANT, USER_CHECK], &[SET_TENANT, PAGE]],
+    },
+    Workload {
+        scenario: "place-order",
+        round_trips: &[
+            &[SET_TENANT, USER_CHECK],
+            &["BEGIN;"],
+            &[SET_TENANT, TAKE_A, TAKE_B],
+            &[INSERT_ORDER],
+            &[ITEM_A, ITEM_B],
+            &["COMMIT;"],
+        ],
+    },
+];
+
+impl Workload {
+    /// The pgbench script: every statement one after another, or (`pipelined`) each round trip of
+    /// several statements in one pipeline, as the service sends them.
+    fn script(&self, pipelined: bool) -> String {
+        let mut script = VARIABLES.to_owned();
+        for round_trip in self.round_trips {
+            let pipeline = pipelined && round_trip.len() > 1;
+            if pipeline {
+                script.push_str("\\startpipeline\n");
+            }
+            for statement in *round_trip {
+                script.push_str(statement);
+                script.push('\n');
+            }
+            if pipeline {
+                script.push_str("\\endpipeline\n");
+            }
+        }
+        script
+    }
+}
+
+/// pgbench's rate for one workload, its statements one by one and pipelined as the service sends them.
+pub struct RawRate {
+    pub scenario: &'static str,
+    pub one_by_one_tps: f64,
+    pub pipelined_tps: f64,
+}
 
 /// pgbench's rates for the service's SQL. With `role`, its sessions take the role the service's pooled
 /// connections take (`SET ROLE` at connection start, through `PGOPTIONS`), so row-level security applies
@@ -67,40 +104,59 @@ pub async fn raw_rates(
     role: Option<&str>,
     clients: usize,
     seconds: u64,
-) -> anyhow::Result<RawRates> {
+) -> anyhow::Result<Vec<RawRate>> {
     let dir = std::env::temp_dir().join(format!("multistore-pgbench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let mut rates = Vec::new();
-    for (name, script) in [("list", LIST), ("order", ORDER)] {
-        let path = dir.join(format!("{name}.sql"));
-        std::fs::write(&path, script)?;
-        eprintln!("running pgbench ({name}) for {seconds} s on {clients} clients…");
-        let mut pgbench = Command::new("pgbench");
-        if let Some(role) = role {
-            pgbench.env("PGOPTIONS", format!("-c role={role}"));
+    for workload in WORKLOADS {
+        let mut tps = [0.0; 2];
+        for (pipelined, rate) in [false, true].into_iter().zip(&mut tps) {
+            let name = format!(
+                "{}-{}",
+                workload.scenario,
+                if pipelined { "pipelined" } else { "one-by-one" }
+            );
+            let path = dir.join(format!("{name}.sql"));
+            std::fs::write(&path, workload.script(pipelined))?;
+            eprintln!("running pgbench ({name}) for {seconds} s on {clients} clients…");
+            *rate = pgbench(&path, url, role, clients, seconds)?;
         }
-        let output = pgbench
-            .args(["-n", "-M", "prepared", "-j", "2"])
-            .args(["-c", &clients.to_string(), "-T", &seconds.to_string(), "-f"])
-            .arg(&path)
-            .arg(url)
-            .output()?;
-        let text = String::from_utf8_lossy(&output.stdout);
-        anyhow::ensure!(
-            output.status.success(),
-            "pgbench failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let tps = text
-            .lines()
-            .find_map(|line| line.trim().strip_prefix("tps = "))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|number| number.parse::<f64>().ok())
-            .ok_or_else(|| anyhow::anyhow!("no tps in pgbench's output: {text}"))?;
-        rates.push(tps);
+        rates.push(RawRate {
+            scenario: workload.scenario,
+            one_by_one_tps: tps[0],
+            pipelined_tps: tps[1],
+        });
     }
-    Ok(RawRates {
-        list_tps: rates[0],
-        order_tps: rates[1],
-    })
+    Ok(rates)
+}
+
+/// Runs pgbench in prepared mode on one script; returns its transactions per second.
+fn pgbench(
+    script: &std::path::Path,
+    url: &str,
+    role: Option<&str>,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<f64> {
+    let mut pgbench = Command::new("pgbench");
+    if let Some(role) = role {
+        pgbench.env("PGOPTIONS", format!("-c role={role}"));
+    }
+    let output = pgbench
+        .args(["-n", "-M", "prepared", "-j", "2"])
+        .args(["-c", &clients.to_string(), "-T", &seconds.to_string(), "-f"])
+        .arg(script)
+        .arg(url)
+        .output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(
+        output.status.success(),
+        "pgbench failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix("tps = "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|number| number.parse::<f64>().ok())
+        .ok_or_else(|| anyhow::anyhow!("no tps in pgbench's output: {text}"))
 }
