@@ -1017,7 +1017,7 @@ async fn one_orders_nested_fields_load_in_one_query_per_kind(app: TestApp) {
 /// UPDATE or an INSERT of an `Insertable` anew on every run unless told it may keep it): on one
 /// pooled connection, a second order of the same shape prepares nothing new.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_orders_writes_are_prepared_once_per_connection() {
+async fn an_orders_writes_are_prepared_and_planned_once_per_connection() {
     let app = TestApp::spawn_with(crate::harness::Backend::Postgres, |config| {
         config.db_pool_size = Some(1);
     })
@@ -1038,6 +1038,19 @@ async fn an_orders_writes_are_prepared_once_per_connection() {
     }
     place_ok(&app, &store, &store.customer, items).await;
     assert_eq!(prepared_statements(&app).await, prepared);
+
+    // ... and planned once: a generic plan, not one per run once a store holds many rows.
+    use diesel_async::RunQueryDsl;
+    let mut pooled = app.state.db.unscoped().await.unwrap();
+    let mode: String = multistore::with_conn!(pooled.conn(), |c| {
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+            "current_setting('plan_cache_mode')",
+        ))
+        .get_result(c)
+        .await
+    })
+    .unwrap();
+    assert_eq!(mode, "force_generic_plan");
 }
 
 /// The statements the pool's connection keeps prepared (the pool has one connection).

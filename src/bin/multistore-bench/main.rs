@@ -35,6 +35,7 @@ struct Options {
     seconds: u64,
     json: PathBuf,
     scenarios: Vec<String>,
+    data: seed::DataSet,
 }
 
 const ALL_SCENARIOS: [&str; 6] = ["list", "get", "place-order", "my-orders", "login", "mixed"];
@@ -47,6 +48,7 @@ fn options() -> anyhow::Result<Options> {
         seconds: 10,
         json: PathBuf::from("target/bench/latest.json"),
         scenarios: ALL_SCENARIOS.iter().map(|s| (*s).to_owned()).collect(),
+        data: seed::DataSet::default(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -58,10 +60,13 @@ fn options() -> anyhow::Result<Options> {
             "--seconds" => options.seconds = value()?.parse()?,
             "--json" => options.json = value()?.into(),
             "--scenarios" => options.scenarios = value()?.split(',').map(str::to_owned).collect(),
+            "--stores" => options.data.vendors = value()?.parse()?,
+            "--products-per-store" => options.data.products_per_vendor = value()?.parse()?,
             "-h" | "--help" => {
                 println!(
                     "usage: multistore-bench [--db sqlite|postgres] [--connections 32] [--seconds 10] \
-                     [--scenarios {}] [--json target/bench/latest.json] [--admin-url postgres://…/postgres]",
+                     [--scenarios {}] [--stores 100] [--products-per-store 1000] \
+                     [--json target/bench/latest.json] [--admin-url postgres://…/postgres]",
                     ALL_SCENARIOS.join(",")
                 );
                 std::process::exit(0);
@@ -71,6 +76,9 @@ fn options() -> anyhow::Result<Options> {
     }
     if !["sqlite", "postgres"].contains(&options.db.as_str()) {
         bail!("--db is sqlite or postgres");
+    }
+    if options.data.vendors < 1 || options.data.products_per_vendor < 2 {
+        bail!("a data set has at least 1 store of at least 2 products");
     }
     Ok(options)
 }
@@ -98,12 +106,11 @@ async fn bench(options: Options) -> anyhow::Result<()> {
     let mut config = Config::new(database_url.clone(), SECRET.as_bytes().to_vec())?;
     eprintln!(
         "migrating and loading the data set ({} stores x {} products)…",
-        seed::VENDORS,
-        seed::PRODUCTS_PER_VENDOR
+        options.data.vendors, options.data.products_per_vendor
     );
     multistore::db::run_migrations(&database_url).await?;
     let hash = bcrypt::hash(seed::PASSWORD, config.bcrypt_cost)?;
-    seed::load(&config, &hash).await?;
+    seed::load(&config, options.data, &hash).await?;
 
     let port = free_port()?;
     config.bind = ([127, 0, 0, 1], port).into();
@@ -119,6 +126,7 @@ async fn bench(options: Options) -> anyhow::Result<()> {
             pgbench::raw_rates(
                 url,
                 config.db_role.as_deref(),
+                options.data,
                 options.connections,
                 options.seconds,
             )
@@ -172,6 +180,7 @@ struct Client {
     domain: String,
     authorization: String,
     scenario: &'static str,
+    data: seed::DataSet,
 }
 
 impl Client {
@@ -184,8 +193,8 @@ impl Client {
     }
 
     fn product(&mut self) -> i64 {
-        let n = 1 + self.random(seed::PRODUCTS_PER_VENDOR);
-        seed::product_id(self.vendor, n)
+        let n = 1 + self.random(self.data.products_per_vendor);
+        self.data.product_id(self.vendor, n)
     }
 
     fn post(&self, body: serde_json::Value, authorized: bool) -> Vec<u8> {
@@ -211,7 +220,9 @@ impl Client {
             }
             "place-order" => {
                 let first = self.product();
-                let second = seed::product_id(self.vendor, 1 + (first % seed::PRODUCTS_PER_VENDOR));
+                let second = self
+                    .data
+                    .product_id(self.vendor, 1 + (first % self.data.products_per_vendor));
                 self.post(
                     json!({
                         "query": "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id total items { productName quantity } } }",
@@ -286,12 +297,13 @@ async fn run_scenarios(
             .with_context(|| format!("unknown scenario {name}"))?;
         let mut sources: Vec<Box<dyn RequestSource>> = Vec::new();
         for i in 0..options.connections {
-            let vendor = 1 + (i as i64) % seed::VENDORS;
-            let n = 1 + (i as i64 / seed::VENDORS) % seed::CUSTOMERS_PER_VENDOR;
+            let data = options.data;
+            let vendor = 1 + (i as i64) % data.vendors;
+            let n = 1 + (i as i64 / data.vendors) % seed::CUSTOMERS_PER_VENDOR;
             let domain = seed::domain(vendor);
             let token = keys
                 .issue_access(&Subject {
-                    user_id: seed::customer_id(vendor, n),
+                    user_id: data.customer_id(vendor, n),
                     tenant_id: vendor,
                     tenant_domain: &domain,
                     role: Role::Customer,
@@ -305,6 +317,7 @@ async fn run_scenarios(
                 domain,
                 authorization: format!("Bearer {token}"),
                 scenario,
+                data,
             }));
         }
         reset_peak_rss(pid);
@@ -362,8 +375,10 @@ fn peak_rss_mb(pid: u32) -> f64 {
 
 fn report(options: &Options, results: &Results) -> anyhow::Result<()> {
     println!(
-        "\nmultistore-bench: {} backend, {} connections, {} s per scenario, {} cores",
+        "\nmultistore-bench: {} backend, {} stores x {} products, {} connections, {} s per scenario, {} cores",
         results.backend,
+        options.data.vendors,
+        options.data.products_per_vendor,
         options.connections,
         options.seconds,
         std::thread::available_parallelism().map_or(0, usize::from)
@@ -439,6 +454,8 @@ fn report(options: &Options, results: &Results) -> anyhow::Result<()> {
     }
     let document = json!({
         "backend": results.backend,
+        "stores": options.data.vendors,
+        "products_per_store": options.data.products_per_vendor,
         "connections": options.connections,
         "seconds": options.seconds,
         "cores": std::thread::available_parallelism().map_or(0, usize::from),

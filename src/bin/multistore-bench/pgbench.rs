@@ -5,6 +5,8 @@ use std::process::Command;
 
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, SimpleAsyncConnection as _};
 
+use crate::seed::{CUSTOMERS_PER_VENDOR, DataSet};
+
 const DATABASE: &str = "multistore_bench";
 
 /// Drops and creates the benchmark database next to the admin URL's; returns its URL.
@@ -25,18 +27,21 @@ pub async fn fresh_database(admin_url: &str) -> anyhow::Result<String> {
 // The statements the service sends (as its queries build them, with literals for its bind values).
 const SET_TENANT: &str = "SELECT set_config('app.vendor_id', :v::text, false);";
 const USER_CHECK: &str = "SELECT id, vendor_id, username, email, password_hash, first_name, last_name, role, is_active, created_at, updated_at FROM users WHERE vendor_id = :v AND id = :u LIMIT 1;";
-const PAGE: &str = "SELECT id, vendor_id, name, description, price_cents, stock, deleted_at, created_at, updated_at FROM products WHERE vendor_id = :v AND deleted_at IS NULL ORDER BY id ASC LIMIT 21;";
+const PAGE: &str = "SELECT id, vendor_id, name, description, price_cents, stock, deleted_at, created_at, updated_at FROM products WHERE vendor_id = :v AND deleted_at IS NULL AND id > :after ORDER BY id ASC LIMIT :limit;";
 const TAKE_A: &str = "UPDATE products SET stock = stock - 1, updated_at = now() WHERE vendor_id = :v AND id = :a AND deleted_at IS NULL AND stock >= 1 RETURNING name, price_cents;";
 const TAKE_B: &str = "UPDATE products SET stock = stock - 1, updated_at = now() WHERE vendor_id = :v AND id = :b AND deleted_at IS NULL AND stock >= 1 RETURNING name, price_cents;";
 const INSERT_ORDER: &str = "INSERT INTO orders (vendor_id, customer_id, status, address, total_cents, created_at, updated_at) VALUES (:v, :u, 'pending', '1 Bench Street', 1000, now(), now()) RETURNING id \\gset";
 const ITEM_A: &str = "INSERT INTO order_items (vendor_id, order_id, product_id, product_name, unit_price_cents, quantity) VALUES (:v, :id, :a, 'Product', 500, 1);";
 const ITEM_B: &str = "INSERT INTO order_items (vendor_id, order_id, product_id, product_name, unit_price_cents, quantity) VALUES (:v, :id, :b, 'Product', 500, 1);";
 
-/// A customer of a random store, and two neighbouring products of that store.
-const VARIABLES: &str = r"\set v random(1, 100)
-\set u 100 + (:v - 1) * 10 + random(1, 10)
-\set a (:v - 1) * 1000 + random(1, 999)
+/// A customer of a random store, two neighbouring products of that store (the data set's shape comes
+/// in as `-D` variables), and the first page's bounds, bound as parameters as the service binds them.
+const VARIABLES: &str = r"\set v random(1, :stores)
+\set u :stores + (:v - 1) * :customers + random(1, :customers)
+\set a (:v - 1) * :per_store + random(1, :per_store - 1)
 \set b :a + 1
+\set after 0
+\set limit 21
 ";
 
 /// The SQL behind a scenario, as the round trips the service makes: each inner list goes out together.
@@ -95,13 +100,14 @@ pub struct RawRate {
     pub pipelined_tps: f64,
 }
 
-/// pgbench's rates for the service's SQL. With `role`, its sessions take the role the service's pooled
-/// connections take (`SET ROLE` at connection start, through `PGOPTIONS`), so row-level security applies
-/// to pgbench as it does to the service; without, they run as the connecting user (an owner or superuser
-/// bypasses it).
+/// pgbench's rates for the service's SQL, in sessions with the settings of the service's connections
+/// (through `PGOPTIONS`). With `role`, they take the role the service's pooled connections take, so
+/// row-level security applies to pgbench as it does to the service; without, they run as the connecting
+/// user (an owner or superuser bypasses it).
 pub async fn raw_rates(
     url: &str,
     role: Option<&str>,
+    data: DataSet,
     clients: usize,
     seconds: u64,
 ) -> anyhow::Result<Vec<RawRate>> {
@@ -119,7 +125,7 @@ pub async fn raw_rates(
             let path = dir.join(format!("{name}.sql"));
             std::fs::write(&path, workload.script(pipelined))?;
             eprintln!("running pgbench ({name}) for {seconds} s on {clients} clients…");
-            *rate = pgbench(&path, url, role, clients, seconds)?;
+            *rate = pgbench(&path, url, role, data, clients, seconds)?;
         }
         rates.push(RawRate {
             scenario: workload.scenario,
@@ -135,15 +141,22 @@ fn pgbench(
     script: &std::path::Path,
     url: &str,
     role: Option<&str>,
+    data: DataSet,
     clients: usize,
     seconds: u64,
 ) -> anyhow::Result<f64> {
     let mut pgbench = Command::new("pgbench");
+    // The session settings of the service's connections.
+    let mut options = format!("-c plan_cache_mode={}", multistore::db::PLAN_CACHE_MODE);
     if let Some(role) = role {
-        pgbench.env("PGOPTIONS", format!("-c role={role}"));
+        options.push_str(&format!(" -c role={role}"));
     }
+    pgbench.env("PGOPTIONS", options);
     let output = pgbench
         .args(["-n", "-M", "prepared", "-j", "2"])
+        .arg(format!("--define=stores={}", data.vendors))
+        .arg(format!("--define=per_store={}", data.products_per_vendor))
+        .arg(format!("--define=customers={CUSTOMERS_PER_VENDOR}"))
         .args(["-c", &clients.to_string(), "-T", &seconds.to_string(), "-f"])
         .arg(script)
         .arg(url)
