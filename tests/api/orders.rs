@@ -1015,7 +1015,8 @@ async fn one_orders_nested_fields_load_in_one_query_per_kind(app: TestApp) {
 
 /// An order's writes are prepared once per connection and kept, as reads are (diesel prepares an
 /// UPDATE or an INSERT of an `Insertable` anew on every run unless told it may keep it): on one
-/// pooled connection, a second order of the same shape prepares nothing new.
+/// pooled connection, a second order of the same shape prepares nothing new. Statements are planned
+/// once too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_orders_writes_are_prepared_and_planned_once_per_connection() {
     let app = TestApp::spawn_with(crate::harness::Backend::Postgres, |config| {
@@ -1040,31 +1041,29 @@ async fn an_orders_writes_are_prepared_and_planned_once_per_connection() {
     assert_eq!(prepared_statements(&app).await, prepared);
 
     // ... and planned once: a generic plan, not one per run once a store holds many rows.
-    use diesel_async::RunQueryDsl;
-    let mut pooled = app.state.db.unscoped().await.unwrap();
-    let mode: String = multistore::with_conn!(pooled.conn(), |c| {
-        diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
-            "current_setting('plan_cache_mode')",
-        ))
-        .get_result(c)
-        .await
-    })
-    .unwrap();
+    let mode = select_text(&app, "current_setting('plan_cache_mode')").await;
     assert_eq!(mode, "force_generic_plan");
 }
 
 /// The statements the pool's connection keeps prepared (the pool has one connection).
 async fn prepared_statements(app: &TestApp) -> Vec<String> {
+    let listed = select_text(
+        app,
+        "coalesce(string_agg(statement, E'\\n' ORDER BY statement), '') FROM pg_prepared_statements",
+    )
+    .await;
+    listed.lines().map(str::to_owned).collect()
+}
+
+/// `SELECT <sql>` (one text) on a connection of the pool.
+async fn select_text(app: &TestApp, sql: &str) -> String {
     use diesel_async::RunQueryDsl;
 
     let mut pooled = app.state.db.unscoped().await.unwrap();
-    let listed: String = multistore::with_conn!(pooled.conn(), |c| {
-        diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
-            "coalesce(string_agg(statement, E'\\n' ORDER BY statement), '') FROM pg_prepared_statements",
-        ))
-        .get_result(c)
-        .await
+    multistore::with_conn!(pooled.conn(), |c| {
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(sql))
+            .get_result(c)
+            .await
     })
-    .unwrap();
-    listed.lines().map(str::to_owned).collect()
+    .unwrap()
 }
