@@ -7,7 +7,9 @@
 //! round trip (parse and describe, then bind and execute) and a fresh plan each time, five times per
 //! order. Our writes come in a handful of shapes each, so `.cached()` lets the connection keep them,
 //! keyed by their SQL text and bind types (never by their Rust type, which can stand for several
-//! texts): a write of another shape is another entry, never a wrong statement.
+//! texts): a write of another shape is another entry, never a wrong statement. Not for a statement
+//! of unbounded shapes (an `eq_any` list on SQLite is `IN (?, ?, ...)`, one text per length): each
+//! shape would stay prepared on every connection.
 
 use diesel::QueryResult;
 use diesel::backend::Backend;
