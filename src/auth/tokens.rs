@@ -146,7 +146,8 @@ impl TokenKeys {
     }
 }
 
-fn unix_now() -> i64 {
+/// Seconds since the Unix epoch, as tokens count time.
+pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)

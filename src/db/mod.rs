@@ -141,22 +141,15 @@ macro_rules! each_pipelined {
                 .await;
                 set.and(result)
             }
-            $crate::db::Conn::Sqlite($c) => {
+            $crate::db::Conn::Sqlite($c) => 'each: {
                 let mut results = Vec::new();
-                let mut failed = None;
                 for $item in $items {
                     match $body {
                         Ok(result) => results.push(result),
-                        Err(err) => {
-                            failed = Some(err);
-                            break;
-                        }
+                        Err(err) => break 'each Err(err),
                     }
                 }
-                match failed {
-                    None => Ok(results),
-                    Some(err) => Err(err),
-                }
+                Ok(results)
             }
         }
     };

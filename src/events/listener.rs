@@ -14,13 +14,14 @@ use super::{CHANNEL, Events, OrderEvent};
 /// How long the listener waits for a notification before it checks that its connection still answers
 /// (a connection that died silently would otherwise never deliver again).
 const HEARTBEAT: Duration = Duration::from_secs(15);
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 pub(super) fn spawn(url: String, events: Weak<Events>) {
     tokio::spawn(async move {
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = FIRST_BACKOFF;
         loop {
-            match listen(&url, &events).await {
+            match listen(&url, &events, &mut backoff).await {
                 Ok(()) => return,
                 Err(err) => {
                     let Some(bus) = events.upgrade() else { return };
@@ -37,8 +38,9 @@ pub(super) fn spawn(url: String, events: Weak<Events>) {
     });
 }
 
-/// Listens until the connection fails (`Err`) or the event bus is gone (`Ok`).
-async fn listen(url: &str, events: &Weak<Events>) -> anyhow::Result<()> {
+/// Listens until the connection fails (`Err`) or the event bus is gone (`Ok`). Once listening, the next
+/// failure is retried after the first back-off again.
+async fn listen(url: &str, events: &Weak<Events>, backoff: &mut Duration) -> anyhow::Result<()> {
     let mut conn = AsyncPgConnection::establish(url).await?;
     diesel::sql_query(format!("LISTEN {CHANNEL}"))
         .execute(&mut conn)
@@ -47,6 +49,7 @@ async fn listen(url: &str, events: &Weak<Events>) -> anyhow::Result<()> {
         Some(bus) => bus.set_listening(true),
         None => return Ok(()),
     }
+    *backoff = FIRST_BACKOFF;
     tracing::info!(channel = CHANNEL, "listening for order events");
     loop {
         let next = {

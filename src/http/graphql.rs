@@ -41,14 +41,15 @@ pub async fn get(State(state): State<HttpState>, request: Request<Body>) -> Resp
     if request.uri().query().is_none_or(str::is_empty) {
         return graphiql(&state);
     }
-    let Some(operation) = operation_in_url(request.uri()) else {
+    let Some(mut operation) = operation_in_url(request.uri()) else {
         let err = AppError::bad_input(
             "query",
             "the URL must carry query, and may carry variables and extensions (JSON) and operationName",
         );
         return error_response(StatusCode::BAD_REQUEST, err);
     };
-    if !is_query(&operation) {
+    state.app.parsed.prepare(&mut operation);
+    if !is_query(&mut operation) {
         let err = AppError::bad_input("query", "only queries may be sent with GET; POST mutations");
         let mut response = error_response(StatusCode::METHOD_NOT_ALLOWED, err);
         response
@@ -96,16 +97,17 @@ fn operation_in_url(uri: &axum::http::Uri) -> Option<async_graphql::Request> {
 }
 
 /// Whether the operation a request names is a query (a document that does not parse counts as one: it
-/// runs, and fails, as a query would).
-fn is_query(request: &async_graphql::Request) -> bool {
+/// runs, and fails, as a query would). Reads the request's parsed document (from the parse cache when
+/// the endpoint prepared it).
+fn is_query(request: &mut async_graphql::Request) -> bool {
     use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+    let named = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
         return true;
     };
-    let named = request.operation_name.as_deref();
     let ty = match &document.operations {
         DocumentOperations::Single(operation) => Some(operation.node.ty),
-        DocumentOperations::Multiple(operations) => match named {
+        DocumentOperations::Multiple(operations) => match named.as_deref() {
             Some(name) => operations.get(name).map(|operation| operation.node.ty),
             None => operations
                 .values()
@@ -127,14 +129,18 @@ async fn answer(state: &HttpState, request: Request<Body>) -> Response {
             );
         }
     };
-    let batch = match parse_body(&bytes) {
+    let mut batch = match parse_body(&bytes) {
         Ok(batch) => batch,
         Err(err) => return error_response(StatusCode::BAD_REQUEST, err),
     };
+    for request in batch.iter_mut() {
+        state.app.parsed.prepare(request);
+    }
     run(state, &parts, batch).await
 }
 
-/// Settles the request context, then runs the operations in a task of their own.
+/// Settles the request context, then runs the operations (their documents already prepared from the
+/// parse cache) in a task of their own.
 async fn run(
     state: &HttpState,
     parts: &axum::http::request::Parts,
@@ -158,9 +164,6 @@ async fn run(
         .as_ref()
         .map(|tenant| Arc::new(Loaders::new(&state.app.db, tenant.id)));
     let mut batch = batch.data(request_context);
-    for request in batch.iter_mut() {
-        state.app.parsed.prepare(request);
-    }
     if let Some(loaders) = loaders {
         batch = batch.data(loaders);
     }
@@ -288,21 +291,22 @@ mod tests {
 
     #[test]
     fn get_runs_queries_only() {
-        let request = |query: &str, name: Option<&str>| {
+        let is_query = |query: &str, name: Option<&str>| {
             let request = async_graphql::Request::new(query);
-            match name {
+            let mut request = match name {
                 Some(name) => request.operation_name(name),
                 None => request,
-            }
+            };
+            is_query(&mut request)
         };
-        assert!(is_query(&request("{ a }", None)));
-        assert!(is_query(&request("query Q { a }", None)));
-        assert!(!is_query(&request("mutation { a }", None)));
-        assert!(!is_query(&request("subscription { a }", None)));
+        assert!(is_query("{ a }", None));
+        assert!(is_query("query Q { a }", None));
+        assert!(!is_query("mutation { a }", None));
+        assert!(!is_query("subscription { a }", None));
         let both = "query A { a } mutation B { b }";
-        assert!(is_query(&request(both, Some("A"))));
-        assert!(!is_query(&request(both, Some("B"))));
-        assert!(is_query(&request("{ broken", None)));
+        assert!(is_query(both, Some("A")));
+        assert!(!is_query(both, Some("B")));
+        assert!(is_query("{ broken", None));
     }
 
     #[test]

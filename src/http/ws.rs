@@ -25,6 +25,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::BoxStream;
 use futures_util::{SinkExt as _, StreamExt as _};
 
+use crate::auth::tokens::unix_now;
 use crate::error::AppError;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::parse_cache::ParseCache;
@@ -111,7 +112,8 @@ async fn session(
     let expiry = async {
         match expires_at {
             Some(at) => {
-                tokio::time::sleep(Duration::from_secs(at.saturating_sub(unix_now()))).await
+                let left = u64::try_from(at - unix_now()).unwrap_or(0);
+                tokio::time::sleep(Duration::from_secs(left)).await
             }
             None => std::future::pending().await,
         }
@@ -205,17 +207,10 @@ fn init_headers(upgrade: &HeaderMap, payload: &serde_json::Value) -> Result<Head
     Ok(headers)
 }
 
-/// When the connection's access token expires (none for an anonymous connection).
-fn token_expiry(state: &HttpState, headers: &HeaderMap) -> Option<u64> {
+/// When the connection's access token expires, in Unix seconds (none for an anonymous connection).
+fn token_expiry(state: &HttpState, headers: &HeaderMap) -> Option<i64> {
     let token = context::bearer_token(headers).ok()??;
-    let claims = state.app.tokens.verify_access(token).ok()?;
-    u64::try_from(claims.exp).ok()
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
+    Some(state.app.tokens.verify_access(token).ok()?.exp)
 }
 
 /// What every operation of the connection sees: its request context and its tenant's loaders.

@@ -331,10 +331,9 @@ pub async fn assign_staff(
         if staff.role() != Role::Staff || !staff.is_active {
             return Err(not_staff());
         }
-        let assigned = store::assign(conn, tenant, order_id, staff.id)
+        store::assign(conn, tenant, order_id, staff.id)
             .await?
-            .ok_or(AppError::NotFound("no such order"))?;
-        Ok(assigned)
+            .ok_or(AppError::NotFound("no such order"))
     })?;
     Ok(updated(state, assigned))
 }

@@ -59,29 +59,30 @@ struct Listener {
     events: broadcast::Receiver<Arc<OrderEvent>>,
     kind: OrderEventKind,
     state: AppState,
-    tenant: TenantId,
     identity: Identity,
 }
 
 impl Listener {
     fn new(ctx: &Context<'_>, kind: OrderEventKind) -> AppResult<Self> {
         let request = ctx.request();
-        let identity = request.identity()?.clone();
         Ok(Self {
             events: ctx.state().events.subscribe(),
             kind,
             state: ctx.state().clone(),
-            tenant: identity.tenant_id,
-            identity,
+            identity: request.identity()?.clone(),
         })
+    }
+
+    fn tenant(&self) -> TenantId {
+        self.identity.tenant_id
     }
 
     /// The id of an order the caller may see, or `NOT_FOUND`.
     async fn visible_order(&self, id: &ID) -> AppResult<i64> {
         let not_found = || AppError::NotFound("no such order");
         let id = parse_id(id).ok_or_else(not_found)?;
-        let mut pooled = self.state.db.tenant(self.tenant).await?;
-        store::find(&mut pooled.conn(), self.tenant, self.scope(), id)
+        let mut pooled = self.state.db.tenant(self.tenant()).await?;
+        store::find(&mut pooled.conn(), self.tenant(), self.scope(), id)
             .await?
             .map(|order| order.id)
             .ok_or_else(not_found)
@@ -96,16 +97,16 @@ impl Listener {
     fn hears(&self, event: &OrderEvent, only: Option<i64>) -> bool {
         event.kind == self.kind
             && only.is_none_or(|id| id == event.order.id)
-            && event.order.vendor_id == self.tenant.0
+            && event.order.vendor_id == self.tenant().0
             && self.scope().includes(&event.order)
     }
 
     /// Whether the caller's account still works: a deactivated user stops hearing at once, as their
     /// requests stop working.
     async fn still_active(&self) -> AppResult<bool> {
-        let mut pooled = self.state.db.tenant(self.tenant).await?;
+        let mut pooled = self.state.db.tenant(self.tenant()).await?;
         let user =
-            users::store::find(&mut pooled.conn(), self.tenant, self.identity.user_id).await?;
+            users::store::find(&mut pooled.conn(), self.tenant(), self.identity.user_id).await?;
         Ok(user.is_some_and(|user| user.is_active))
     }
 
