@@ -13,6 +13,8 @@ pub const DEFAULT_SQLITE_FILE: &str = "multistore.db";
 pub const DEFAULT_DB_ROLE: &str = "multistore_app";
 /// HS256 wants a key at least as long as its output.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
+/// Open connections served at once unless configured (`MULTISTORE_MAX_CONNECTIONS`).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4_096;
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
@@ -87,6 +89,12 @@ pub struct Config {
     pub db_role: Option<String>,
     /// Browser origins allowed to call the API (CORS); empty: none, `*`: any.
     pub cors_origins: Vec<String>,
+    /// Sign-ups (`register`, `registerVendor`) one client address may make per 15 minutes.
+    pub signups_per_address: u32,
+    /// Open connections (HTTP and WebSocket) served at once; more are refused.
+    pub max_connections: usize,
+    /// Where `/metrics` is served instead of the API's address (`None`: on the API's address).
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl fmt::Debug for Config {
@@ -104,6 +112,9 @@ impl fmt::Debug for Config {
             .field("db_pool_size", &self.db_pool_size)
             .field("db_role", &self.db_role)
             .field("cors_origins", &self.cors_origins)
+            .field("signups_per_address", &self.signups_per_address)
+            .field("max_connections", &self.max_connections)
+            .field("metrics_bind", &self.metrics_bind)
             .finish()
     }
 }
@@ -127,6 +138,9 @@ impl Config {
             db_pool_size: None,
             db_role: Some(DEFAULT_DB_ROLE.to_owned()),
             cors_origins: Vec::new(),
+            signups_per_address: crate::auth::throttle::SIGNUPS_PER_ADDRESS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            metrics_bind: None,
         })
     }
 
@@ -195,6 +209,25 @@ impl Config {
                 .map(|origin| origin.trim().trim_end_matches('/').to_owned())
                 .filter(|origin| !origin.is_empty())
                 .collect();
+        }
+        if let Some(v) = var("MULTISTORE_SIGNUPS_PER_ADDRESS") {
+            config.signups_per_address = v
+                .parse()
+                .context("MULTISTORE_SIGNUPS_PER_ADDRESS must be a number")?;
+        }
+        if let Some(v) = var("MULTISTORE_MAX_CONNECTIONS") {
+            let max: usize = v
+                .parse()
+                .context("MULTISTORE_MAX_CONNECTIONS must be a number")?;
+            if max == 0 {
+                bail!("MULTISTORE_MAX_CONNECTIONS must be at least 1");
+            }
+            config.max_connections = max;
+        }
+        if let Some(bind) = var("MULTISTORE_METRICS_BIND") {
+            config.metrics_bind = Some(bind.parse().with_context(|| {
+                format!("MULTISTORE_METRICS_BIND={bind:?} is not an address like 127.0.0.1:9100")
+            })?);
         }
         if let Some(v) = var("MULTISTORE_DB_POOL_SIZE") {
             let size: usize = v

@@ -23,6 +23,9 @@ pub enum Code {
     TenantRequired,
     TenantNotFound,
     RateLimited,
+    LimitExceeded,
+    GraphqlParseFailed,
+    GraphqlValidationFailed,
     InternalServerError,
 }
 
@@ -39,6 +42,9 @@ impl Code {
             Self::TenantRequired => "TENANT_REQUIRED",
             Self::TenantNotFound => "TENANT_NOT_FOUND",
             Self::RateLimited => "RATE_LIMITED",
+            Self::LimitExceeded => "LIMIT_EXCEEDED",
+            Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -49,7 +55,11 @@ impl Code {
             Self::Unauthenticated => 401,
             Self::Forbidden => 403,
             Self::NotFound | Self::TenantNotFound => 404,
-            Self::BadUserInput | Self::TenantRequired => 400,
+            Self::BadUserInput
+            | Self::TenantRequired
+            | Self::LimitExceeded
+            | Self::GraphqlParseFailed
+            | Self::GraphqlValidationFailed => 400,
             Self::Conflict => 409,
             Self::RateLimited => 429,
             Self::InsufficientStock | Self::InvalidStatusTransition => 422,
@@ -88,6 +98,8 @@ pub enum AppError {
     RateLimited {
         retry_after_secs: u64,
     },
+    /// A resource limit (CONTRACT.md section 5), with what was exceeded.
+    LimitExceeded(String),
     /// The database cannot be reached now (HTTP 503 when answered before GraphQL runs).
     Unavailable,
     /// Anything else. The cause is logged where the error is made; the client sees a fixed text.
@@ -129,6 +141,7 @@ impl AppError {
             Self::TenantRequired => Code::TenantRequired,
             Self::TenantNotFound => Code::TenantNotFound,
             Self::RateLimited { .. } => Code::RateLimited,
+            Self::LimitExceeded(_) => Code::LimitExceeded,
             Self::Unavailable | Self::Internal => Code::InternalServerError,
         }
     }
@@ -140,7 +153,9 @@ impl AppError {
             Self::UnknownProduct { product_id, .. } => {
                 format!("this store has no product {product_id}")
             }
-            Self::BadInput { message, .. } | Self::Conflict { message, .. } => message.clone(),
+            Self::BadInput { message, .. }
+            | Self::Conflict { message, .. }
+            | Self::LimitExceeded(message) => message.clone(),
             Self::InsufficientStock { product_id } => {
                 format!("not enough stock for product {product_id}")
             }

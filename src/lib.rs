@@ -19,7 +19,6 @@ pub mod vendors;
 
 use std::future::Future;
 
-use axum::Router;
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -40,43 +39,78 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
     Ok(AppState::new(config, db))
 }
 
-/// The whole service as a router, ready to serve.
-pub async fn build(config: Config) -> anyhow::Result<Router> {
-    Ok(http::router(connect(config).await?))
-}
-
-/// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight finish.
+/// Serves the service of `state` on `listener` until `shutdown` completes, then lets requests in flight
+/// finish and closes sockets, within a bound (`http::server`).
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // The peer address reaches handlers as `ConnectInfo` (login throttling per address).
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let router = http::router(state.clone());
+    let max = state.config.max_connections;
+    http::server::serve(listener, router, max, state.shutdown.clone(), shutdown).await
 }
 
 /// Serves the configured service until Ctrl-C or SIGTERM, then lets requests in flight finish.
-pub async fn run(config: Config) -> anyhow::Result<()> {
+pub async fn run(mut config: Config) -> anyhow::Result<()> {
     use anyhow::Context as _;
+    config.max_connections = within_file_limit(config.max_connections);
     let bind = config.bind;
     let graphiql = config.graphiql;
+    let metrics_bind = config.metrics_bind;
     tracing::info!(database = ?config.database_url, "starting");
-    let app = build(config).await?;
+    let state = connect(config).await?;
     let listener = TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
+    if let Some(metrics_bind) = metrics_bind {
+        let listener = TcpListener::bind(metrics_bind)
+            .await
+            .with_context(|| format!("cannot listen on {metrics_bind} for metrics"))?;
+        let mut stopping = state.shutdown.watch();
+        let router = http::metrics_router(state.clone());
+        tokio::spawn(http::server::serve(
+            listener,
+            router,
+            16,
+            state.shutdown.clone(),
+            async move { stopping.begun().await },
+        ));
+        tracing::info!("serving metrics on http://{metrics_bind}/metrics");
+    }
     let graphiql_hint = if graphiql {
         " (GraphiQL: open it in a browser)"
     } else {
         ""
     };
     tracing::info!("serving GraphQL on http://{bind}/graphql{graphiql_hint}");
-    serve(listener, app, shutdown_signal()).await?;
+    serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Raises the process's soft limit of open files to its hard limit, and keeps the connection cap below
+/// it (with room for the database pool, logs and the listener), so that a flood of connections meets
+/// the cap, not `Too many open files`.
+fn within_file_limit(max_connections: usize) -> usize {
+    const RESERVED: u64 = 128;
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => {
+            let room = usize::try_from(limit.saturating_sub(RESERVED).max(1)).unwrap_or(usize::MAX);
+            if room < max_connections {
+                tracing::warn!(
+                    file_limit = limit,
+                    max_connections = room,
+                    "the open-file limit is low; serving fewer connections at once"
+                );
+            }
+            max_connections.min(room)
+        }
+        Err(err) => {
+            tracing::warn!(%err, "cannot read the open-file limit");
+            max_connections
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.
@@ -99,5 +133,4 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }

@@ -7,9 +7,9 @@ use crate::auth::{Passwords, TokenKeys};
 use crate::config::Config;
 use crate::db::Db;
 use crate::events::Events;
-use crate::graphql::parse_cache::ParseCache;
 use crate::http::context::TenantDirectory;
 use crate::http::metrics::Metrics;
+use crate::http::server::Shutdown;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -21,8 +21,8 @@ pub struct AppState {
     pub tenants: Arc<TenantDirectory>,
     pub metrics: Arc<Metrics>,
     pub events: Arc<Events>,
-    /// Parsed documents by their text, for every endpoint.
-    pub parsed: Arc<ParseCache>,
+    /// Tells connections and sockets the service is stopping.
+    pub shutdown: Shutdown,
 }
 
 impl AppState {
@@ -35,7 +35,7 @@ impl AppState {
             tenants: Arc::default(),
             metrics: Arc::default(),
             events: Events::start(&config),
-            parsed: Arc::default(),
+            shutdown: Shutdown::default(),
             config: Arc::new(config),
             db,
         }

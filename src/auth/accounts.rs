@@ -50,13 +50,21 @@ struct CheckedAccount {
 }
 
 impl CheckedAccount {
-    async fn check(state: &AppState, account: &NewAccount<'_>) -> AppResult<Self> {
+    /// Checks the fields, then counts the sign-up against its address's limit, then hashes.
+    async fn check(
+        state: &AppState,
+        account: &NewAccount<'_>,
+        address: Option<IpAddr>,
+    ) -> AppResult<Self> {
         let username = validation::username("username", account.username)?;
         let email = validation::email("email", account.email)?;
         validation::password("password", account.password)?;
         let first_name = validation::person_name("firstName", account.first_name)?;
         let last_name = validation::person_name("lastName", account.last_name)?;
-        // Hashing is the slow part: it comes after every cheap check.
+        // Hashing is the slow part: it comes after every cheap check, and is throttled per address.
+        state
+            .throttle
+            .sign_up(address, state.config.signups_per_address)?;
         let password_hash = state.passwords.hash(account.password).await?;
         Ok(Self {
             username,
@@ -89,6 +97,7 @@ pub async fn register_vendor(
     state: &AppState,
     store: &NewStore<'_>,
     owner: &NewAccount<'_>,
+    address: Option<IpAddr>,
 ) -> AppResult<SignedIn> {
     let store_name = validation::store_name("storeName", store.store_name)?;
     let domain = validation::domain("domain", store.domain)?;
@@ -97,7 +106,7 @@ pub async fn register_vendor(
         .filter(|e| !e.trim().is_empty())
         .map(|e| validation::email("contactEmail", e))
         .transpose()?;
-    let owner = CheckedAccount::check(state, owner).await?;
+    let owner = CheckedAccount::check(state, owner, address).await?;
 
     let mut pooled = state.db.unscoped().await?;
     transaction!(&mut pooled.conn(), |conn| {
@@ -125,8 +134,9 @@ pub async fn register_customer(
     state: &AppState,
     tenant: TenantId,
     account: &NewAccount<'_>,
+    address: Option<IpAddr>,
 ) -> AppResult<SignedIn> {
-    let account = CheckedAccount::check(state, account).await?;
+    let account = CheckedAccount::check(state, account, address).await?;
     let mut pooled = state.db.tenant(tenant).await?;
     transaction!(&mut pooled.conn(), |conn| {
         let user = users::store::insert(conn, &account.row(tenant.0, Role::Customer)).await?;
@@ -189,7 +199,8 @@ pub async fn create_staff(
     tenant: TenantId,
     account: &NewAccount<'_>,
 ) -> AppResult<UserRow> {
-    let account = CheckedAccount::check(state, account).await?;
+    // An owner adding staff is signed in and not throttled as sign-ups from strangers are.
+    let account = CheckedAccount::check(state, account, None).await?;
     let mut pooled = state.db.tenant(tenant).await?;
     users::store::insert(&mut pooled.conn(), &account.row(tenant.0, Role::Staff)).await
 }

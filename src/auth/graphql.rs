@@ -92,9 +92,12 @@ impl AuthMutation {
             first_name: input.first_name.as_deref(),
             last_name: input.last_name.as_deref(),
         };
-        Ok(accounts::register_vendor(ctx.state(), &store, &owner)
-            .await?
-            .into())
+        let address = ctx.request().client_ip;
+        Ok(
+            accounts::register_vendor(ctx.state(), &store, &owner, address)
+                .await?
+                .into(),
+        )
     }
 
     /// Signs up a customer of the store named by `X-Tenant-Domain`, and signs them in.
@@ -107,9 +110,12 @@ impl AuthMutation {
             first_name: input.first_name.as_deref(),
             last_name: input.last_name.as_deref(),
         };
-        Ok(accounts::register_customer(ctx.state(), tenant, &account)
-            .await?
-            .into())
+        let address = ctx.request().client_ip;
+        Ok(
+            accounts::register_customer(ctx.state(), tenant, &account, address)
+                .await?
+                .into(),
+        )
     }
 
     /// Signs in to the store named by `X-Tenant-Domain`.

@@ -1,4 +1,5 @@
-//! Throttling of failed logins, per store and username and per client address.
+//! Throttling of failed logins, per store and username and per client address, and of sign-ups per
+//! client address (each costs a password hash).
 //!
 //! Counts live in this process: behind several instances each keeps its own, so an attacker gets at
 //! most the limit times the number of instances. A locked key is refused before any password is checked,
@@ -18,6 +19,8 @@ pub const PER_ACCOUNT: u32 = 5;
 /// Failed logins from one address within `WINDOW` (all stores and usernames) before it is locked.
 pub const PER_ADDRESS: u32 = 30;
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Sign-ups (`register`, `registerVendor`) from one address within `WINDOW`, unless configured.
+pub const SIGNUPS_PER_ADDRESS: u32 = 60;
 /// Entries kept before expired ones are swept out.
 const SWEEP_AT: usize = 10_000;
 
@@ -25,6 +28,7 @@ const SWEEP_AT: usize = 10_000;
 pub struct LoginThrottle {
     accounts: Mutex<Counters<(TenantId, String)>>,
     addresses: Mutex<Counters<IpAddr>>,
+    signups: Mutex<Counters<IpAddr>>,
 }
 
 struct Counters<K> {
@@ -53,7 +57,8 @@ impl<K: Hash + Eq> Counters<K> {
         (window.failures >= limit && elapsed < WINDOW).then(|| (WINDOW - elapsed).as_secs().max(1))
     }
 
-    fn fail(&mut self, key: K, now: Instant) {
+    /// Counts one more event (a failure, a sign-up) of `key`.
+    fn count(&mut self, key: K, now: Instant) {
         if self.entries.len() >= SWEEP_AT {
             self.entries
                 .retain(|_, w| now.duration_since(w.started) < WINDOW);
@@ -93,10 +98,24 @@ impl LoginThrottle {
 
     pub fn failed(&self, tenant: TenantId, username: &str, address: Option<IpAddr>) {
         let now = Instant::now();
-        lock(&self.accounts).fail((tenant, username.to_lowercase()), now);
+        lock(&self.accounts).count((tenant, username.to_lowercase()), now);
         if let Some(ip) = address {
-            lock(&self.addresses).fail(ip, now);
+            lock(&self.addresses).count(ip, now);
         }
+    }
+
+    /// Counts a sign-up from `address`; `RATE_LIMITED` once it made `limit` within the window.
+    pub fn sign_up(&self, address: Option<IpAddr>, limit: u32) -> AppResult<()> {
+        let Some(ip) = address else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        let mut signups = lock(&self.signups);
+        if let Some(retry_after_secs) = signups.locked_for(&ip, limit, now) {
+            return Err(AppError::RateLimited { retry_after_secs });
+        }
+        signups.count(ip, now);
+        Ok(())
     }
 
     /// A successful login clears its account's failures (not its address's: one good account must not
@@ -151,15 +170,30 @@ mod tests {
     }
 
     #[test]
+    fn sign_ups_are_limited_per_address() {
+        let throttle = LoginThrottle::default();
+        let ip: IpAddr = "10.0.0.8".parse().unwrap();
+        for _ in 0..3 {
+            assert!(throttle.sign_up(Some(ip), 3).is_ok());
+        }
+        assert!(throttle.sign_up(Some(ip), 3).is_err());
+        assert!(
+            throttle
+                .sign_up(Some("10.0.0.9".parse().unwrap()), 3)
+                .is_ok()
+        );
+    }
+
+    #[test]
     fn windows_expire() {
         let mut counters = Counters::default();
         let start = Instant::now();
         for _ in 0..3 {
-            counters.fail("k", start);
+            counters.count("k", start);
         }
         assert!(counters.locked_for(&"k", 3, start).is_some());
         assert!(counters.locked_for(&"k", 3, start + WINDOW).is_none());
-        counters.fail("k", start + WINDOW);
+        counters.count("k", start + WINDOW);
         assert_eq!(counters.entries["k"].failures, 1);
     }
 }

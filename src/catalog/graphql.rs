@@ -10,7 +10,6 @@ use crate::catalog::store::{self, ProductFilter};
 use crate::db::{TenantId, now};
 use crate::error::{AppError, AppResult};
 use crate::graphql::ContextExt as _;
-use crate::graphql::page_cost;
 use crate::graphql::pagination::{DEFAULT_PAGE, IdCursor, Page, parse_id};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::users::Role;
@@ -164,7 +163,6 @@ pub struct CatalogQuery;
 #[Object]
 impl CatalogQuery {
     /// The store's products, by id. `search` matches part of the name, without case.
-    #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn products(
         &self,
         ctx: &Context<'_>,

@@ -1,5 +1,7 @@
 //! The GraphQL schema: the domains' query and mutation roots merged into one, with its limits.
 
+pub mod documents;
+pub mod limits;
 pub mod loaders;
 pub mod pagination;
 pub mod parse_cache;
@@ -13,9 +15,6 @@ use crate::error::{AppError, AppResult, Code};
 use crate::graphql::loaders::Loaders;
 use crate::http::context::RequestContext;
 use crate::state::AppState;
-
-/// Deepest selection a query may have (CONTRACT.md section 7).
-pub const MAX_DEPTH: usize = 12;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -38,28 +37,15 @@ pub struct Subscription(crate::orders::subscriptions::OrdersSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
-/// Most work one operation may ask for. A field costs 1, a connection `first` times its selection: a page
-/// of 100 orders with every field, lines, products and people is about 4,000.
-pub const MAX_COMPLEXITY: usize = 5_000;
-
-/// The cost of a connection field: `first` (1 to 100, default 20) times what each node selects.
-pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
-    let first = first
-        .unwrap_or(pagination::DEFAULT_PAGE)
-        .clamp(1, pagination::MAX_PAGE);
-    first as usize * child_complexity.max(1)
-}
-
-/// The schema serving requests with `state` in its data. With introspection off (production), field
-/// suggestions are off too: neither may map the schema for a stranger.
+/// The schema serving requests with `state` in its data. Depth and cost are bounded before the schema
+/// sees a document (`documents`, `limits`). With introspection off (production), field suggestions are
+/// off too: neither may map the schema for a stranger.
 pub fn build_schema(state: AppState) -> AppSchema {
     let mut builder = Schema::build(
         Query::default(),
         Mutation::default(),
         Subscription::default(),
     )
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
     .limit_directives(16);
     if !state.config.introspection {
         builder = builder.disable_introspection().disable_suggestions();
@@ -78,16 +64,48 @@ pub fn sdl() -> String {
     .sdl()
 }
 
-/// Gives every error a contract code. Errors of our resolvers have one; the others come from parsing and
-/// validating the document or its variables (syntax, unknown fields, wrong types, depth), which are the
-/// client's input.
+/// Gives every error a contract code. Errors of our resolvers have one; an answer refused before
+/// execution comes from validating the document or its variables against the schema
+/// (`GRAPHQL_VALIDATION_FAILED`); the rest are input values that async-graphql could not read for a
+/// resolver (`BAD_USER_INPUT`).
+///
+/// Among the refusals before execution, a value that does not fit its argument's type (written in the
+/// document or given as a variable) is the client's input, `BAD_USER_INPUT` with the input's path in
+/// `extensions.field`, as Apollo Server names variable coercion errors.
 pub fn with_codes(response: &mut async_graphql::Response) {
+    let before_execution = documents::failed_before_execution(response);
     for error in &mut response.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", Code::BadUserInput.as_str());
+        if extensions.get("code").is_some() {
+            continue;
         }
+        let input = before_execution
+            .then(|| bad_input_path(&error.message))
+            .flatten();
+        let code = match (&input, before_execution) {
+            (Some(field), _) => {
+                if !field.is_empty() {
+                    extensions.set("field", field.as_str());
+                }
+                Code::BadUserInput
+            }
+            (None, true) => Code::GraphqlValidationFailed,
+            (None, false) => Code::BadUserInput,
+        };
+        extensions.set("code", code.as_str());
     }
+}
+
+/// The input path of a validation message about a value (`Invalid value for argument "input.role", …`,
+/// `Variable "$id" of required type "ID!" was not provided.`); `None` for other messages.
+fn bad_input_path(message: &str) -> Option<String> {
+    if let Some(rest) = message.strip_prefix("Invalid value for argument \"") {
+        return Some(rest.split('"').next().unwrap_or_default().to_owned());
+    }
+    let rest = message.strip_prefix("Variable \"$")?;
+    message
+        .ends_with("was not provided.")
+        .then(|| rest.split('"').next().unwrap_or_default().to_owned())
 }
 
 /// Typed access to what every resolver needs from the context.

@@ -1,51 +1,59 @@
-//! Parsed documents, kept by their text. Storefronts and back offices send the same few documents over
-//! and over with other variables; parsing each again costs more than cloning the parsed form.
-//! Validation still runs for every request (its cost checks depend on the variables).
+//! Parsed documents that validated, kept by their text. Storefronts and back offices send the same few
+//! documents over and over with other variables; parsing each again costs more than cloning the parsed
+//! form. Only documents that passed the limits and validation are kept, so junk cannot fill it; it is
+//! bounded by bytes and evicts the least used first (moka's TinyLFU), so a flood of one-off documents
+//! cannot push out the ones in daily use.
 //!
 //! The endpoint hands the parsed document to the request (`Request::set_parsed_query`) rather than
 //! hooking the schema's parse step with an extension: with any extension installed, async-graphql routes
 //! every field of every answer through the extension chain, which costs more than parsing saves.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use async_graphql::parser::types::ExecutableDocument;
+use moka::sync::Cache;
 
-/// Documents kept before the cache starts over.
-const ENTRIES: usize = 1_000;
-/// Longer documents are parsed every time (and cannot fill memory).
-const MAX_DOCUMENT_BYTES: usize = 16 * 1024;
+/// Bytes of documents kept, counted as a multiple of their text (the parsed form is larger).
+const CAPACITY_BYTES: u64 = 32 * 1024 * 1024;
+/// How much larger the parsed form is than the text, roughly; plus a fixed overhead per entry.
+const PARSED_PER_TEXT_BYTE: u64 = 8;
+const ENTRY_OVERHEAD: u64 = 512;
 
-#[derive(Default)]
 pub struct ParseCache {
-    documents: Mutex<HashMap<String, ExecutableDocument>>,
+    documents: Cache<String, ExecutableDocument>,
+}
+
+impl Default for ParseCache {
+    fn default() -> Self {
+        Self::with_capacity(CAPACITY_BYTES)
+    }
 }
 
 impl ParseCache {
-    /// Gives `request` its parsed document, from the cache or parsed now (and kept). A document that
-    /// does not parse is left to the schema, which answers with the syntax error.
-    pub fn prepare(&self, request: &mut async_graphql::Request) {
-        if let Some(document) = self.lock().get(&request.query) {
-            request.set_parsed_query(document.clone());
-            return;
+    pub fn with_capacity(bytes: u64) -> Self {
+        Self {
+            documents: Cache::builder()
+                .max_capacity(bytes)
+                .weigher(|text: &String, _| {
+                    let weight = text.len() as u64 * PARSED_PER_TEXT_BYTE + ENTRY_OVERHEAD;
+                    u32::try_from(weight).unwrap_or(u32::MAX)
+                })
+                .build(),
         }
-        if request.query.len() > MAX_DOCUMENT_BYTES {
-            return;
-        }
-        let Ok(document) = request.parsed_query().cloned() else {
-            return;
-        };
-        let mut documents = self.lock();
-        if documents.len() >= ENTRIES {
-            documents.clear();
-        }
-        documents.insert(request.query.clone(), document);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ExecutableDocument>> {
-        self.documents
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The parsed document of `text`, when it was kept.
+    pub fn get(&self, text: &str) -> Option<ExecutableDocument> {
+        self.documents.get(text)
+    }
+
+    /// Keeps a document that validated.
+    pub fn keep(&self, text: String, document: ExecutableDocument) {
+        self.documents.insert(text, document);
+    }
+
+    /// Bytes kept (as weighed), after pending evictions are applied.
+    pub fn weight(&self) -> u64 {
+        self.documents.run_pending_tasks();
+        self.documents.weighted_size()
     }
 }
 
@@ -54,17 +62,16 @@ mod tests {
     use super::ParseCache;
 
     #[test]
-    fn documents_are_parsed_once_and_broken_ones_left_to_the_schema() {
-        let cache = ParseCache::default();
-        let mut first = async_graphql::Request::new("{ a b }");
-        cache.prepare(&mut first);
-        assert_eq!(cache.lock().len(), 1);
-        let mut again = async_graphql::Request::new("{ a b }");
-        cache.prepare(&mut again);
-        assert!(again.parsed_query().is_ok());
-        assert_eq!(cache.lock().len(), 1);
-        let mut broken = async_graphql::Request::new("{ a");
-        cache.prepare(&mut broken);
-        assert_eq!(cache.lock().len(), 1);
+    fn kept_documents_are_found_and_the_cache_stays_within_its_bytes() {
+        let cache = ParseCache::with_capacity(64 * 1024);
+        let parse = |text: &str| async_graphql::parser::parse_query(text).unwrap();
+        cache.keep("{ a b }".into(), parse("{ a b }"));
+        assert!(cache.get("{ a b }").is_some());
+        assert!(cache.get("{ a }").is_none());
+        for i in 0..1_000 {
+            let text = format!("{{ a{i} {} }}", "b ".repeat(100));
+            cache.keep(text.clone(), parse(&text));
+        }
+        assert!(cache.weight() <= 64 * 1024, "{}", cache.weight());
     }
 }

@@ -1,9 +1,10 @@
 //! `POST /graphql` and GraphiQL on `GET /graphql`.
 //!
-//! The body is read with its limit, parsed (one operation or a batch of at most ten), the request context
-//! is settled, and only then does GraphQL run. It runs in a task of its own, so a client that hangs up
-//! cannot cancel a mutation half-way through its transaction, and a panic becomes a 500, not a lost
-//! connection.
+//! The body is read with its limits (size and time), parsed (one operation or a batch of at most ten),
+//! each document is admitted (parsed, within the limits), the request context is settled, and only then
+//! does GraphQL run. It runs in a task of its own, so a client that hangs up cannot cancel a mutation
+//! half-way through its transaction, and a panic becomes a 500, not a lost connection; a batch of
+//! queries only is stopped when its client hangs up, since no one will read its answer.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,6 +19,8 @@ use axum::response::{Html, IntoResponse, Response};
 use tracing::Instrument as _;
 
 use crate::error::AppError;
+use crate::graphql::documents::Admitted;
+use crate::graphql::limits::Budget;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::with_codes;
 use crate::http::metrics::Metrics;
@@ -27,6 +30,8 @@ use crate::http::{HttpState, context};
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Operations in one batched request; more are answered 400.
 pub const MAX_BATCH: usize = 10;
+/// How long the body may take to arrive once the head has (CONTRACT.md section 1).
+pub const BODY_WAIT: Duration = Duration::from_secs(30);
 
 pub async fn execute(State(state): State<HttpState>, request: Request<Body>) -> Response {
     let response = answer(&state, request).await;
@@ -48,8 +53,16 @@ pub async fn get(State(state): State<HttpState>, request: Request<Body>) -> Resp
         );
         return error_response(StatusCode::BAD_REQUEST, err);
     };
-    state.app.parsed.prepare(&mut operation);
-    if !is_query(&mut operation) {
+    let admitted = match state
+        .documents
+        .admit(&mut operation, &mut Budget::default())
+    {
+        Ok(admitted) => admitted,
+        Err(refusal) => {
+            return refused(&state.app.metrics, BatchRequest::Single(operation), refusal);
+        }
+    };
+    if !admitted.is_query() {
         let err = AppError::bad_input("query", "only queries may be sent with GET; POST mutations");
         let mut response = error_response(StatusCode::METHOD_NOT_ALLOWED, err);
         response
@@ -58,7 +71,13 @@ pub async fn get(State(state): State<HttpState>, request: Request<Body>) -> Resp
         return response;
     }
     let (parts, _) = request.into_parts();
-    let response = run(&state, &parts, BatchRequest::Single(operation)).await;
+    let response = run(
+        &state,
+        &parts,
+        BatchRequest::Single(operation),
+        vec![admitted],
+    )
+    .await;
     state.app.metrics.status(response.status().as_u16());
     response
 }
@@ -96,55 +115,67 @@ fn operation_in_url(uri: &axum::http::Uri) -> Option<async_graphql::Request> {
     Some(request)
 }
 
-/// Whether the operation a request names is a query (a document that does not parse counts as one: it
-/// runs, and fails, as a query would). Reads the request's parsed document (from the parse cache when
-/// the endpoint prepared it).
-fn is_query(request: &mut async_graphql::Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let named = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return true;
-    };
-    let ty = match &document.operations {
-        DocumentOperations::Single(operation) => Some(operation.node.ty),
-        DocumentOperations::Multiple(operations) => match named.as_deref() {
-            Some(name) => operations.get(name).map(|operation| operation.node.ty),
-            None => operations
-                .values()
-                .next()
-                .map(|operation| operation.node.ty),
-        },
-    };
-    ty.is_none_or(|ty| ty == OperationType::Query)
-}
-
 async fn answer(state: &HttpState, request: Request<Body>) -> Response {
     let (parts, body) = request.into_parts();
-    let bytes = match to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
+    let bytes = match tokio::time::timeout(BODY_WAIT, to_bytes(body, MAX_BODY_BYTES)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
             return error_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 AppError::bad_input("body", "the request body is larger than 256 KiB"),
             );
+        }
+        Err(_elapsed) => {
+            let err = AppError::bad_input("body", "the request body did not arrive within 30 s");
+            let mut response = error_response(StatusCode::REQUEST_TIMEOUT, err);
+            response.headers_mut().insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
+            return response;
         }
     };
     let mut batch = match parse_body(&bytes) {
         Ok(batch) => batch,
         Err(err) => return error_response(StatusCode::BAD_REQUEST, err),
     };
-    for request in batch.iter_mut() {
-        state.app.parsed.prepare(request);
-    }
-    run(state, &parts, batch).await
+    // One budget for the whole batch: ten operations may not ask for ten times the limit.
+    let mut budget = Budget::default();
+    let admitted: Result<Vec<Admitted>, _> = batch
+        .iter_mut()
+        .map(|request| state.documents.admit(request, &mut budget))
+        .collect();
+    let admitted = match admitted {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refused(&state.app.metrics, batch, refusal),
+    };
+    run(state, &parts, batch, admitted).await
 }
 
-/// Settles the request context, then runs the operations (their documents already prepared from the
-/// parse cache) in a task of their own.
+/// The answer to a request whose document was refused before it ran: every operation of the batch
+/// gets the refusal (nothing runs).
+fn refused(
+    metrics: &Metrics,
+    batch: BatchRequest,
+    refusal: async_graphql::ServerError,
+) -> Response {
+    let answer = || async_graphql::Response::from_errors(vec![refusal.clone()]);
+    let response = match batch {
+        BatchRequest::Single(_) => BatchResponse::Single(answer()),
+        BatchRequest::Batch(many) => BatchResponse::Batch(many.iter().map(|_| answer()).collect()),
+    };
+    let names = vec![None; responses(&response).len()];
+    record(metrics, &names, &response, Duration::ZERO);
+    (StatusCode::OK, axum::Json(response)).into_response()
+}
+
+/// Settles the request context, then runs the operations (their documents already admitted) in a task
+/// of their own.
 async fn run(
     state: &HttpState,
     parts: &axum::http::request::Parts,
     batch: BatchRequest,
+    admitted: Vec<Admitted>,
 ) -> Response {
     let client_ip = parts
         .extensions
@@ -167,12 +198,19 @@ async fn run(
     if let Some(loaders) = loaders {
         batch = batch.data(loaders);
     }
-    let names: Vec<Option<String>> = batch.iter().map(operation_name).collect();
+    let queries_only = admitted.iter().all(Admitted::is_query);
     let started = Instant::now();
     let run = tokio::spawn(async move { schema.execute_batch(batch).await }.in_current_span());
+    // Dropped when the client hangs up: a query's work stops then; a mutation always finishes.
+    let _stop_when_gone = queries_only.then(|| AbortOnDrop(run.abort_handle()));
     match run.await {
         Ok(mut response) => {
             for_each_response(&mut response, with_codes);
+            let names: Vec<Option<String>> = admitted
+                .into_iter()
+                .zip(responses(&response))
+                .map(|(admitted, one)| state.documents.answered(admitted, one))
+                .collect();
             record(&state.app.metrics, &names, &response, started.elapsed());
             (StatusCode::OK, axum::Json(response)).into_response()
         }
@@ -232,25 +270,12 @@ fn error_response(status: StatusCode, err: AppError) -> Response {
         .into_response()
 }
 
-/// The name metrics file an operation under: its `operationName`, or the name written after `query` or
-/// `mutation` at the start of its document (without parsing it).
-fn operation_name(request: &async_graphql::Request) -> Option<String> {
-    if let Some(name) = &request.operation_name {
-        return Some(name.clone());
-    }
-    let mut words = request
-        .query
-        .split(|c: char| c.is_whitespace() || c == '{' || c == '(')
-        .filter(|word| !word.is_empty());
-    let is_name = |word: &str| {
-        word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    };
-    match words.next() {
-        Some("query" | "mutation" | "subscription") => {
-            words.next().filter(|word| is_name(word)).map(str::to_owned)
-        }
-        _ => None,
+/// Stops a task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -261,11 +286,7 @@ fn record(
     response: &BatchResponse,
     elapsed: Duration,
 ) {
-    let responses: Vec<&async_graphql::Response> = match response {
-        BatchResponse::Single(one) => vec![one],
-        BatchResponse::Batch(many) => many.iter().collect(),
-    };
-    for (name, response) in names.iter().zip(responses) {
+    for (name, response) in names.iter().zip(responses(response)) {
         let codes: Vec<&str> = response
             .errors
             .iter()
@@ -278,51 +299,17 @@ fn record(
     }
 }
 
+/// The answers of a batch, or the one answer.
+fn responses(response: &BatchResponse) -> Vec<&async_graphql::Response> {
+    match response {
+        BatchResponse::Single(one) => vec![one],
+        BatchResponse::Batch(many) => many.iter().collect(),
+    }
+}
+
 fn for_each_response(response: &mut BatchResponse, f: impl Fn(&mut async_graphql::Response)) {
     match response {
         BatchResponse::Single(one) => f(one),
         BatchResponse::Batch(many) => many.iter_mut().for_each(f),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{is_query, operation_name};
-
-    #[test]
-    fn get_runs_queries_only() {
-        let is_query = |query: &str, name: Option<&str>| {
-            let request = async_graphql::Request::new(query);
-            let mut request = match name {
-                Some(name) => request.operation_name(name),
-                None => request,
-            };
-            is_query(&mut request)
-        };
-        assert!(is_query("{ a }", None));
-        assert!(is_query("query Q { a }", None));
-        assert!(!is_query("mutation { a }", None));
-        assert!(!is_query("subscription { a }", None));
-        let both = "query A { a } mutation B { b }";
-        assert!(is_query(both, Some("A")));
-        assert!(!is_query(both, Some("B")));
-        assert!(is_query("{ broken", None));
-    }
-
-    #[test]
-    fn operations_are_named_by_their_document() {
-        let name = |query: &str| operation_name(&async_graphql::Request::new(query));
-        assert_eq!(
-            name("query Shop { vendor { id } }").as_deref(),
-            Some("Shop")
-        );
-        assert_eq!(
-            name("mutation Buy($i: PlaceOrderInput!) { x }").as_deref(),
-            Some("Buy")
-        );
-        assert_eq!(name("query($id: ID!) { product(id: $id) { id } }"), None);
-        assert_eq!(name("{ vendor { id } }"), None);
-        let named = async_graphql::Request::new("{ a }").operation_name("Given");
-        assert_eq!(operation_name(&named).as_deref(), Some("Given"));
     }
 }

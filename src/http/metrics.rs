@@ -18,8 +18,11 @@ use crate::http::HttpState;
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
-/// Distinct operation names kept; later ones are counted as "other" (names come from clients).
+/// Distinct operation names kept; later ones are counted as "other" (names come from clients' documents,
+/// and only from documents that validated).
 const MAX_OPERATIONS: usize = 200;
+/// Longer operation names are counted as "other".
+const MAX_NAME_BYTES: usize = 64;
 
 #[derive(Default)]
 pub struct Metrics {
@@ -48,6 +51,7 @@ impl Metrics {
         let mut counters = self.lock();
         let known = counters.operations.len() < MAX_OPERATIONS;
         let name = match name {
+            Some(name) if name.len() > MAX_NAME_BYTES => "other",
             Some(name) if known || counters.operations.contains_key(name) => name,
             Some(_) => "other",
             None => "anonymous",
@@ -76,13 +80,18 @@ impl Metrics {
         self.sockets.fetch_add(change, Ordering::Relaxed);
     }
 
+    /// GraphQL WebSocket connections open now.
+    pub fn sockets_open(&self) -> i64 {
+        self.sockets.load(Ordering::Relaxed)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Counters> {
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn render(&self, pool: deadpool::Status, statements: u64) -> String {
+    fn render(&self, pool: deadpool::Status, statements: u64, parse_cache_bytes: u64) -> String {
         let counters = self.lock();
         let mut out = String::new();
         out.push_str(
@@ -165,6 +174,11 @@ impl Metrics {
         out.push_str("# TYPE multistore_db_statements_total counter\n");
         let _ = writeln!(out, "multistore_db_statements_total {statements}");
         out.push_str(
+            "# HELP multistore_parse_cache_bytes Parsed documents kept (as weighed by the cache).\n",
+        );
+        out.push_str("# TYPE multistore_parse_cache_bytes gauge\n");
+        let _ = writeln!(out, "multistore_parse_cache_bytes {parse_cache_bytes}");
+        out.push_str(
             "# HELP multistore_websocket_connections Open GraphQL WebSocket connections.\n",
         );
         out.push_str("# TYPE multistore_websocket_connections gauge\n");
@@ -177,19 +191,28 @@ impl Metrics {
     }
 }
 
-/// Label values are quoted; backslashes, quotes and newlines are escaped as the format asks.
+/// Label values are quoted; backslashes, quotes and line feeds are escaped as the text format asks, and
+/// any other control character (a carriage return) is dropped: no reader should see a line break.
 fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
     let db = &state.app.db;
-    let body = state
-        .app
-        .metrics
-        .render(db.pool_status(), db.statements_run());
+    let body = state.app.metrics.render(
+        db.pool_status(),
+        db.statements_run(),
+        state.documents.cache_bytes(),
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

@@ -4,7 +4,10 @@ pub mod context;
 mod graphql;
 mod health;
 pub mod metrics;
+pub mod server;
 pub mod ws;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
@@ -15,6 +18,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::graphql::documents::Documents;
 use crate::graphql::{AppSchema, build_schema};
 use crate::state::AppState;
 
@@ -25,22 +29,37 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct HttpState {
     pub app: AppState,
     pub schema: AppSchema,
+    /// The way in for every document (parse cache and limits), for every endpoint.
+    pub documents: Arc<Documents>,
 }
 
+/// The API's routes. `/metrics` is among them unless `MULTISTORE_METRICS_BIND` serves it elsewhere
+/// (`metrics_router`).
 pub fn router(app: AppState) -> Router {
+    let metrics_here = app.config.metrics_bind.is_none();
     let schema = build_schema(app.clone());
     let cors = cors(&app.config.cors_origins);
-    let state = HttpState { app, schema };
-    let router = Router::new()
+    let documents = Arc::new(Documents::new(&schema.sdl()));
+    let state = HttpState {
+        app,
+        schema,
+        documents,
+    };
+    let mut router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::execute))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::metrics))
+        .route("/readyz", get(health::readyz));
+    if metrics_here {
+        router = router.route("/metrics", get(metrics::metrics));
+    }
+    let router = router
         .with_state(state)
         .layer(
             ServiceBuilder::new()
-                // Every request gets an id (or keeps the caller's), logged with it and echoed back.
+                // Every request gets an id (or keeps the caller's when it is a sane one), logged with it
+                // and echoed back.
+                .layer(axum::middleware::map_request(drop_unfit_request_id))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                     let id = request
@@ -57,6 +76,34 @@ pub fn router(app: AppState) -> Router {
         Some(cors) => router.layer(cors),
         None => router,
     }
+}
+
+/// `/metrics` alone, for its own address (`MULTISTORE_METRICS_BIND`), away from the public API.
+pub fn metrics_router(app: AppState) -> Router {
+    let schema = build_schema(app.clone());
+    let documents = Arc::new(Documents::new(&schema.sdl()));
+    Router::new()
+        .route("/metrics", get(metrics::metrics))
+        .with_state(HttpState {
+            app,
+            schema,
+            documents,
+        })
+}
+
+/// Longest caller's request id kept; a longer one, an empty one or one with other than visible ASCII
+/// characters is replaced by a new id (it is logged and echoed).
+const MAX_REQUEST_ID: usize = 128;
+
+async fn drop_unfit_request_id<B>(mut request: Request<B>) -> Request<B> {
+    let fit = request.headers().get(REQUEST_ID).is_none_or(|id| {
+        let id = id.as_bytes();
+        (1..=MAX_REQUEST_ID).contains(&id.len()) && id.iter().all(|b| b.is_ascii_graphic())
+    });
+    if !fit {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
 }
 
 /// CORS for the configured browser origins (`*` for any); none configured, no CORS headers at all.

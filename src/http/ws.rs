@@ -10,6 +10,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_graphql::http::{
@@ -27,8 +28,9 @@ use futures_util::{SinkExt as _, StreamExt as _};
 
 use crate::auth::tokens::unix_now;
 use crate::error::AppError;
+use crate::graphql::documents::Documents;
+use crate::graphql::limits::Budget;
 use crate::graphql::loaders::Loaders;
-use crate::graphql::parse_cache::ParseCache;
 use crate::graphql::{AppSchema, with_codes};
 use crate::http::HttpState;
 use crate::http::context::{self, RequestContext, TENANT_HEADER};
@@ -36,6 +38,10 @@ use crate::http::context::{self, RequestContext, TENANT_HEADER};
 pub const PROTOCOL: &str = "graphql-transport-ws";
 /// How long a new socket may wait before it sends `connection_init` (the protocol's 4408).
 const INIT_WAIT: Duration = Duration::from_secs(10);
+/// Largest message a client may send; a larger one closes the socket with 1009 (message too big).
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+/// Operations (subscriptions, or queries still answering) running at once on one socket.
+pub const MAX_SUBSCRIPTIONS: usize = 100;
 
 pub async fn upgrade(
     State(state): State<HttpState>,
@@ -59,9 +65,18 @@ pub async fn upgrade(
         )
             .into_response();
     }
+    if state.app.metrics.sockets_open() >= state.app.config.max_connections as i64 {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many open WebSocket connections; try again later",
+        )
+            .into_response();
+    }
     let client_ip = connect_info.map(|Extension(info)| info.0.ip());
     upgrade
         .protocols([PROTOCOL])
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| session(state, headers, client_ip, socket))
 }
 
@@ -72,6 +87,7 @@ async fn session(
     client_ip: Option<std::net::IpAddr>,
     socket: WebSocket,
 ) {
+    let mut stopping = state.app.shutdown.watch();
     let (mut sink, mut source) = socket.split();
     let payload = match tokio::time::timeout(INIT_WAIT, first_message(&mut source)).await {
         Err(_elapsed) => return close(&mut sink, 4408, "Connection initialisation timeout").await,
@@ -91,21 +107,27 @@ async fn session(
     let data = connection_data(&state, request_context);
 
     // The protocol itself (ack, subscribe, next, complete, ping) is async-graphql's; it sees the init
-    // that was already checked, then the rest of the socket.
+    // that was already checked, then the rest of the socket. A message over the size limit ends it.
+    let too_big = Arc::new(AtomicBool::new(false));
+    let saw_too_big = too_big.clone();
     let messages =
         futures_util::stream::once(async { Ok(ClientMessage::ConnectionInit { payload: None }) })
-            .chain(source.filter_map(|message| async move {
-                match message {
-                    Ok(Message::Text(text)) => Some(ClientMessage::from_bytes(text.as_bytes())),
-                    Ok(Message::Binary(bytes)) => Some(ClientMessage::from_bytes(bytes)),
-                    Ok(Message::Ping(_) | Message::Pong(_)) => None,
-                    Ok(Message::Close(_)) | Err(_) => Some(Ok(ClientMessage::ConnectionTerminate)),
+            .chain(source.filter_map(move |message| {
+                let too_big = too_big.clone();
+                async move {
+                    match message {
+                        Ok(Message::Text(text)) => Some(ClientMessage::from_bytes(text.as_bytes())),
+                        Ok(Message::Binary(bytes)) => Some(ClientMessage::from_bytes(bytes)),
+                        Ok(Message::Ping(_) | Message::Pong(_)) => None,
+                        Ok(Message::Close(_)) => Some(Ok(ClientMessage::ConnectionTerminate)),
+                        Err(err) => {
+                            too_big.store(is_too_big(&err), Ordering::Relaxed);
+                            Some(Ok(ClientMessage::ConnectionTerminate))
+                        }
+                    }
                 }
             }));
-    let executor = CodedSchema {
-        schema: state.schema.clone(),
-        parsed: state.app.parsed.clone(),
-    };
+    let executor = CodedSchema::new(&state);
     let protocol = Protocol::from_message_stream(executor, messages, Protocols::GraphQLWS)
         .connection_data(data);
     let mut protocol = std::pin::pin!(protocol);
@@ -132,6 +154,10 @@ async fn session(
                     close(&mut sink, code, &reason).await;
                     break;
                 }
+                None if saw_too_big.load(Ordering::Relaxed) => {
+                    close(&mut sink, 1009, TOO_BIG).await;
+                    break;
+                }
                 None => {
                     // The client closed (or terminated): finish the close handshake, or a client
                     // like graphql-ws takes the ending for a failure and reconnects only after a
@@ -140,6 +166,10 @@ async fn session(
                     break;
                 }
             },
+            () = stopping.begun() => {
+                close(&mut sink, 1001, "the server is shutting down; reconnect").await;
+                break;
+            }
             () = &mut expiry => {
                 close(&mut sink, 4403, "UNAUTHENTICATED: the access token expired").await;
                 break;
@@ -159,7 +189,9 @@ async fn first_message(
             Ok(Message::Text(text)) => text.as_bytes().to_vec(),
             Ok(Message::Binary(bytes)) => bytes.to_vec(),
             Ok(Message::Ping(_) | Message::Pong(_)) => continue,
-            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(Message::Close(_)) => return None,
+            Err(err) if is_too_big(&err) => return Some(Err((1009, TOO_BIG))),
+            Err(_) => return None,
         };
         return Some(match ClientMessage::from_bytes(text) {
             Ok(ClientMessage::ConnectionInit { payload }) => Ok(payload.unwrap_or_default()),
@@ -168,6 +200,15 @@ async fn first_message(
             Err(_) => Err((4400, "invalid message")),
         });
     }
+}
+
+const TOO_BIG: &str = "message too big: at most 256 KiB";
+
+/// Whether a read failed because the message is larger than `MAX_MESSAGE_BYTES`.
+fn is_too_big(err: &axum::Error) -> bool {
+    std::error::Error::source(err)
+        .and_then(|inner| inner.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|inner| matches!(inner, tungstenite::Error::Capacity(_)))
 }
 
 /// The headers a request would carry, from the upgrade request overridden by the `connection_init`
@@ -246,18 +287,50 @@ async fn close(
     let _ = sink.close().await;
 }
 
-/// The schema as the socket runs it, as over HTTP: cached parsing, and every error gets a contract code.
+/// The schema as the socket runs it, as over HTTP: every document admitted (parse cache and limits,
+/// one budget per operation), every error with a contract code; and at most `MAX_SUBSCRIPTIONS`
+/// operations running at once on the socket.
 #[derive(Clone)]
 struct CodedSchema {
     schema: AppSchema,
-    parsed: Arc<ParseCache>,
+    documents: Arc<Documents>,
+    /// Operations of this socket running now.
+    running: Arc<AtomicUsize>,
+}
+
+impl CodedSchema {
+    fn new(state: &HttpState) -> Self {
+        Self {
+            schema: state.schema.clone(),
+            documents: state.documents.clone(),
+            running: Arc::default(),
+        }
+    }
+}
+
+/// One running operation of a socket; counted until its stream is dropped (completed, stopped or the
+/// socket gone).
+struct Running(Arc<AtomicUsize>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn refusal(error: async_graphql::ServerError) -> async_graphql::Response {
+    async_graphql::Response::from_errors(vec![error])
 }
 
 impl Executor for CodedSchema {
     async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
-        self.parsed.prepare(&mut request);
+        let admitted = match self.documents.admit(&mut request, &mut Budget::default()) {
+            Ok(admitted) => admitted,
+            Err(error) => return refusal(error),
+        };
         let mut response = self.schema.execute(request).await;
         with_codes(&mut response);
+        self.documents.answered(admitted, &response);
         response
     }
 
@@ -266,11 +339,32 @@ impl Executor for CodedSchema {
         mut request: async_graphql::Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
-        self.parsed.prepare(&mut request);
+        if self.running.fetch_add(1, Ordering::Relaxed) >= MAX_SUBSCRIPTIONS {
+            self.running.fetch_sub(1, Ordering::Relaxed);
+            let error = AppError::LimitExceeded(format!(
+                "at most {MAX_SUBSCRIPTIONS} operations run at once on one socket; complete one first"
+            ));
+            let response = async_graphql::Response::from_errors(vec![
+                async_graphql::Error::from(error).into_server_error(async_graphql::Pos::default()),
+            ]);
+            return futures_util::stream::once(async move { response }).boxed();
+        }
+        let running = Running(self.running.clone());
+        let admitted = match self.documents.admit(&mut request, &mut Budget::default()) {
+            Ok(admitted) => admitted,
+            Err(error) => return futures_util::stream::once(async move { refusal(error) }).boxed(),
+        };
+        let documents = self.documents.clone();
+        let mut admitted = Some(admitted);
         self.schema
             .execute_stream_with_session_data(request, session_data.unwrap_or_default())
-            .map(|mut response| {
+            .map(move |mut response| {
+                let _running = &running;
                 with_codes(&mut response);
+                // The first answer tells whether the document validated.
+                if let Some(admitted) = admitted.take() {
+                    documents.answered(admitted, &response);
+                }
                 response
             })
             .boxed()

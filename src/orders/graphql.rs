@@ -12,7 +12,6 @@ use crate::catalog::graphql::Product;
 use crate::db::{Conn, TenantId};
 use crate::error::{AppError, AppResult};
 use crate::graphql::ContextExt as _;
-use crate::graphql::page_cost;
 use crate::graphql::pagination::{DEFAULT_PAGE, IdCursor, Page, parse_id};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::orders::flows::{self, LineRequest, scope_of};
@@ -290,10 +289,7 @@ pub struct OrdersQuery;
 #[Object]
 impl OrdersQuery {
     /// The store's orders, newest first: all of them for the owner, the assigned ones for staff.
-    #[graphql(
-        guard = "RoleGuard::only(&[Role::Owner, Role::Staff])",
-        complexity = "page_cost(first, child_complexity)"
-    )]
+    #[graphql(guard = "RoleGuard::only(&[Role::Owner, Role::Staff])")]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -306,10 +302,7 @@ impl OrdersQuery {
     }
 
     /// The signed-in customer's orders, newest first.
-    #[graphql(
-        guard = "RoleGuard::only(&[Role::Customer])",
-        complexity = "page_cost(first, child_complexity)"
-    )]
+    #[graphql(guard = "RoleGuard::only(&[Role::Customer])")]
     async fn my_orders(
         &self,
         ctx: &Context<'_>,

@@ -7,7 +7,6 @@ use crate::auth::RoleGuard;
 use crate::db::TenantId;
 use crate::error::{AppError, AppResult};
 use crate::graphql::ContextExt as _;
-use crate::graphql::page_cost;
 use crate::graphql::pagination::{DEFAULT_PAGE, IdCursor, Page};
 use crate::graphql::scalars::DateTime;
 use crate::users::{Role, UserRow, store};
@@ -97,10 +96,7 @@ impl UsersQuery {
     }
 
     /// The store's staff, active or not, by id.
-    #[graphql(
-        guard = "RoleGuard::only(&[Role::Owner])",
-        complexity = "page_cost(first, child_complexity)"
-    )]
+    #[graphql(guard = "RoleGuard::only(&[Role::Owner])")]
     async fn staff(
         &self,
         ctx: &Context<'_>,
@@ -111,10 +107,7 @@ impl UsersQuery {
     }
 
     /// The store's customers, by id.
-    #[graphql(
-        guard = "RoleGuard::only(&[Role::Owner])",
-        complexity = "page_cost(first, child_complexity)"
-    )]
+    #[graphql(guard = "RoleGuard::only(&[Role::Owner])")]
     async fn customers(
         &self,
         ctx: &Context<'_>,

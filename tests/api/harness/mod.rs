@@ -48,11 +48,10 @@ impl TestApp {
         let state = multistore::connect(config)
             .await
             .expect("the service starts");
-        let router = multistore::http::router(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stop) = oneshot::channel::<()>();
-        tokio::spawn(multistore::serve(listener, router, async {
+        tokio::spawn(multistore::serve(listener, state.clone(), async {
             let _ = stop.await;
         }));
         let app = Self {
