@@ -6,6 +6,7 @@ mod harness;
 mod accounts;
 mod authorization;
 mod catalog;
+mod connections;
 mod instances;
 mod isolation;
 mod limits;

@@ -38,6 +38,37 @@ async fn metrics_count_operations_errors_and_the_pool(app: TestApp) {
     }
 }
 
+/// Label values come only from operations that validated, are bounded in length, and a scrape stays
+/// small whatever names clients send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metric_labels_come_only_from_validated_operations() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let junk = format!("Junk\r\n{}", "x".repeat(100 * 1024));
+    for i in 0..50 {
+        // A name the document does not hold: validation refuses it.
+        let body =
+            json!({ "query": "query Real { __typename }", "operationName": format!("{junk}{i}") });
+        let response = app.gql().send_body(body.to_string()).await;
+        assert_eq!(response.code(), "GRAPHQL_VALIDATION_FAILED");
+        // A document that does not validate, whatever it is named.
+        let body = json!({ "query": format!("query Nope{i} {{ nope }}") });
+        app.gql().send_body(body.to_string()).await;
+    }
+    let long = format!("query {} {{ __typename }}", "L".repeat(100));
+    app.gql().send(&long, json!({})).await.data();
+    app.gql()
+        .send("query Real { __typename }", json!({}))
+        .await
+        .data();
+
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(text.len() < 64 * 1024, "{} bytes", text.len());
+    assert!(!text.contains("Junk") && !text.contains("Nope") && !text.contains("LLLL"));
+    assert!(text.contains("operation=\"Real\""), "{text}");
+    assert!(text.contains("operation=\"other\""), "{text}");
+    assert!(!text.contains('\r'));
+}
+
 #[tokio::test]
 async fn browsers_of_configured_origins_may_call_the_api() {
     let app = TestApp::spawn_with(Backend::Sqlite, |config| {

@@ -196,4 +196,35 @@ async fn request_ids_are_made_or_echoed(app: TestApp) {
         .send("{ __typename }", json!({}))
         .await;
     assert_eq!(echoed.headers.get("x-request-id").unwrap(), "trace-me-42");
+
+    // Too long, or not visible ASCII: replaced by a new id.
+    for unfit in [
+        "x".repeat(129),
+        "has space".to_owned(),
+        "tab\there".to_owned(),
+    ] {
+        let answer = app
+            .gql()
+            .header("X-Request-Id", &unfit)
+            .send("{ __typename }", json!({}))
+            .await;
+        let id = answer
+            .headers
+            .get("x-request-id")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert_ne!(id, unfit);
+        assert!((1..=128).contains(&id.len()));
+    }
+    let longest = "y".repeat(128);
+    let answer = app
+        .gql()
+        .header("X-Request-Id", &longest)
+        .send("{ __typename }", json!({}))
+        .await;
+    assert_eq!(
+        answer.headers.get("x-request-id").unwrap(),
+        longest.as_str()
+    );
 }

@@ -2,6 +2,7 @@
 
 mod database;
 pub mod fixtures;
+pub mod process;
 pub mod proxy;
 pub mod ws;
 

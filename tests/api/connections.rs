@@ -1,0 +1,169 @@
+//! Connections as a hostile or careless client holds them: half-sent heads and bodies, floods of
+//! connections, and a shutdown while clients hang on.
+
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+use crate::harness::process::Instance;
+use crate::harness::ws::{Heard, Socket};
+use crate::harness::{Backend, TestApp};
+
+/// Longer than any deadline of the server's (the body's is 30 s).
+const CLOSES_WITHIN: Duration = Duration::from_secs(45);
+
+/// A connection that sent part of a request head and nothing more.
+async fn half_sent(address: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"POST /graphql HTTP/1.1\r\nHost: shop\r\n")
+        .await
+        .unwrap();
+    stream
+}
+
+/// Whether the server closed the connection at once (it was refused).
+async fn refused_at_once(stream: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    matches!(
+        tokio::time::timeout(Duration::from_millis(500), stream.read(&mut byte)).await,
+        Ok(Ok(0) | Err(_))
+    )
+}
+
+/// Reads until the server closes the connection; what it sent.
+async fn until_closed(stream: &mut TcpStream) -> String {
+    let mut answer = Vec::new();
+    tokio::time::timeout(CLOSES_WITHIN, async {
+        let mut buffer = [0u8; 4096];
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await
+    .expect("the server closes the connection");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Half-sent requests are closed once their head is late; meanwhile normal clients are answered, and
+/// beyond the connection cap new connections are refused at once rather than left to starve.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_cut_off_and_a_flood_meets_the_cap() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |config| config.max_connections = 12).await;
+    let address = app.url.trim_start_matches("http://").to_owned();
+    let mut slow = Vec::new();
+    for _ in 0..6 {
+        slow.push(half_sent(&address).await);
+    }
+    app.gql().send("{ __typename }", json!({})).await.data();
+
+    let mut refused = false;
+    for _ in 0..20 {
+        let mut stream = half_sent(&address).await;
+        if refused_at_once(&mut stream).await {
+            refused = true;
+            break;
+        }
+        slow.push(stream);
+    }
+    assert!(refused, "a connection beyond the cap is refused");
+
+    for stream in &mut slow {
+        until_closed(stream).await;
+    }
+    // Their places are free again.
+    app.gql().send("{ __typename }", json!({})).await.data();
+}
+
+/// A body that does not arrive within its deadline is answered 408 and the connection closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_body_is_answered_408() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let address = app.url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(
+            b"POST /graphql HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\n\r\n{\"query\":",
+        )
+        .await
+        .unwrap();
+    let answer = until_closed(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
+/// SIGTERM: the process stops accepting, finishes what is in flight, closes its sockets (1001) and
+/// exits 0, though a client holds a half-sent request and another a subscription.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_exits_cleanly_whatever_clients_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("shop.db");
+    let mut instance = Instance::start(database.to_str().unwrap()).await;
+    let address = instance.url.trim_start_matches("http://").to_owned();
+    let _hanging = half_sent(&address).await;
+    let mut socket = Socket::connect(&instance.url, json!({})).await.unwrap();
+    socket
+        .subscribe("s", "subscription { orderPlaced { id } }", json!({}))
+        .await;
+    // The anonymous subscription is refused and completes; the socket stays open.
+    socket.next("s").await;
+
+    let pid = instance.child.id().to_string();
+    let signalled = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    match socket.next_within("none", CLOSES_WITHIN).await {
+        Some(Heard::Closed(code, _)) => assert_eq!(code, 1001),
+        other => panic!("expected the socket to close with 1001, got {other:?}"),
+    }
+    let exited = tokio::time::timeout(CLOSES_WITHIN, async {
+        loop {
+            if let Some(status) = instance.child.try_wait().unwrap() {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the process exits");
+    assert!(exited.success(), "{exited}");
+}
+
+/// `MULTISTORE_METRICS_BIND` serves `/metrics` on its own address, and not on the API's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_be_served_on_their_own_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("shop.db");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics = format!("127.0.0.1:{port}");
+    let instance = Instance::start_with(
+        database.to_str().unwrap(),
+        &[("MULTISTORE_METRICS_BIND", &metrics)],
+    )
+    .await;
+    let api = reqwest::get(format!("{}/metrics", instance.url))
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 404);
+    let own = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    assert!(
+        own.text()
+            .await
+            .unwrap()
+            .contains("multistore_db_pool_connections")
+    );
+}

@@ -1,0 +1,83 @@
+//! The real `multistore` binary as a process of its own, for what only a process shows: several
+//! instances on one database, signals, settings read from the environment.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::JWT_SECRET;
+
+/// A server process of its own, killed when dropped.
+pub struct Instance {
+    pub url: String,
+    pub child: Child,
+}
+
+impl Instance {
+    pub async fn start(database_url: &str) -> Self {
+        Self::start_with(database_url, &[]).await
+    }
+
+    /// Starts the binary with more settings in its environment.
+    pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_multistore"))
+            .env("DATABASE_URL", database_url)
+            .env("MULTISTORE_JWT_SECRET", JWT_SECRET)
+            .env("MULTISTORE_BIND", format!("127.0.0.1:{port}"))
+            .env("MULTISTORE_BCRYPT_COST", "4")
+            .env("MULTISTORE_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the server binary starts");
+        let instance = Self {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = reqwest::get(format!("{}/readyz", instance.url)).await;
+            if ready.is_ok_and(|response| response.status() == 200) {
+                return instance;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "instance {port} never became ready"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// One GraphQL operation over HTTP; the `data` of a successful answer.
+    pub async fn data(
+        &self,
+        domain: &str,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}/graphql", self.url))
+            .header("X-Tenant-Domain", domain)
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let body: Value = request.send().await.unwrap().json().await.unwrap();
+        assert!(body.get("errors").is_none(), "{body:#}");
+        body["data"].clone()
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
