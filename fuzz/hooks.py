@@ -46,7 +46,7 @@ def graphql_errors_have_codes(ctx, response, case):
     allowed = {
         "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "CONFLICT",
         "INSUFFICIENT_STOCK", "INVALID_STATUS_TRANSITION", "TENANT_REQUIRED", "TENANT_NOT_FOUND",
-        "RATE_LIMITED",
+        "RATE_LIMITED", "LIMIT_EXCEEDED", "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED",
     }
     for error in errors or []:
         code = (error.get("extensions") or {}).get("code")
