@@ -22,6 +22,8 @@ use crate::users::Role;
 pub const ACCESS_TYP: &str = "access";
 /// Seconds of clock skew allowed on `exp`.
 const LEEWAY_SECS: i64 = 5;
+/// Seconds `iat` or `nbf` may lie in the future (clocks of instances differ a little).
+const FUTURE_LEEWAY_SECS: i64 = 60;
 /// Verified tokens remembered before the memory starts over (a few hundred bytes each).
 const VERIFIED_ENTRIES: usize = 4_096;
 
@@ -34,6 +36,9 @@ pub struct AccessClaims {
     pub role: Role,
     pub typ: String,
     pub iat: i64,
+    /// Not before; this service never sets it, but honours it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     pub exp: i64,
     pub iss: String,
     pub aud: String,
@@ -92,6 +97,7 @@ impl TokenKeys {
             role: subject.role,
             typ: ACCESS_TYP.to_owned(),
             iat: now,
+            nbf: None,
             exp: now + self.access_ttl.as_secs() as i64,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -120,7 +126,7 @@ impl TokenKeys {
             }
             return Ok(claims);
         }
-        let claims = self.check(token)?;
+        let claims = self.check(token, now)?;
         let mut verified = self
             .verified
             .write()
@@ -132,10 +138,26 @@ impl TokenKeys {
         Ok(claims)
     }
 
-    fn check(&self, token: &str) -> Result<AccessClaims, AppError> {
+    /// Every check of RFC 8725's advice that applies: the pinned algorithm and the signature, issuer,
+    /// audience and expiry (`jsonwebtoken`), then no critical header extension (this service knows
+    /// none), no `iat` or `nbf` in the future beyond `FUTURE_LEEWAY_SECS`, and no lifetime longer than
+    /// the configured one.
+    fn check(&self, token: &str, now: i64) -> Result<AccessClaims, AppError> {
         let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .map_err(|_| AppError::Unauthenticated("invalid or expired token"))?;
+        if has_critical_extension(token) {
+            return Err(AppError::Unauthenticated("invalid token"));
+        }
         let claims = data.claims;
+        let future = now + FUTURE_LEEWAY_SECS;
+        if claims.iat > future || claims.nbf.is_some_and(|nbf| nbf > future) {
+            return Err(AppError::Unauthenticated("this token is not valid yet"));
+        }
+        if claims.exp - claims.iat > self.access_ttl.as_secs() as i64 {
+            return Err(AppError::Unauthenticated(
+                "this token lives longer than this service issues tokens for",
+            ));
+        }
         if claims.typ != ACCESS_TYP {
             return Err(AppError::Unauthenticated("not an access token"));
         }
@@ -143,6 +165,22 @@ impl TokenKeys {
             return Err(AppError::Unauthenticated("invalid token"));
         }
         Ok(claims)
+    }
+}
+
+/// Whether the token's header names critical extensions (`crit`), which a receiver that does not know
+/// them must refuse (RFC 7515, section 4.1.11).
+fn has_critical_extension(token: &str) -> bool {
+    use base64::Engine as _;
+    let Some(header) = token.split('.').next() else {
+        return true;
+    };
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header) else {
+        return true;
+    };
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(fields)) => fields.contains_key("crit"),
+        _ => true,
     }
 }
 
@@ -216,6 +254,71 @@ mod tests {
         let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
         assert!(keys(SECRET).verify_access(&unsigned).is_err());
         assert!(keys(SECRET).verify_access("not-a-token").is_err());
+    }
+
+    /// A token signed with the right key but with claims this service would never issue.
+    fn forged(claims: serde_json::Value, header: serde_json::Value) -> String {
+        let mut header_struct = Header::new(Algorithm::HS256);
+        header_struct.typ = Some("JWT".into());
+        let key = EncodingKey::from_secret(SECRET.as_bytes());
+        let token = jsonwebtoken::encode(&header_struct, &claims, &key).unwrap();
+        if header.is_null() {
+            return token;
+        }
+        use base64::Engine as _;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let (_, rest) = token.split_once('.').unwrap();
+        let (payload, _) = rest.split_once('.').unwrap();
+        let signing_input = format!("{}.{payload}", engine.encode(header.to_string()));
+        let signature =
+            jsonwebtoken::crypto::sign(signing_input.as_bytes(), &key, Algorithm::HS256).unwrap();
+        format!("{signing_input}.{signature}")
+    }
+
+    #[test]
+    fn tokens_from_the_future_with_critical_headers_or_long_lives_are_refused() {
+        let keys = keys(SECRET);
+        let now = unix_now();
+        let claims = |iat: i64, exp: i64| {
+            serde_json::json!({ "sub": "7", "user_id": 7, "tenant_id": 3, "tenant_domain": "s.example",
+                "role": "staff", "typ": "access", "iat": iat, "exp": exp, "iss": "multistore",
+                "aud": "multistore-api", "jti": "j" })
+        };
+        assert!(
+            keys.verify_access(&forged(claims(now, now + 900), serde_json::Value::Null))
+                .is_ok()
+        );
+        // Issued in the future, beyond the leeway.
+        assert!(
+            keys.verify_access(&forged(
+                claims(now + 120, now + 900),
+                serde_json::Value::Null
+            ))
+            .is_err()
+        );
+        // Not valid before a time in the future.
+        let mut not_yet = claims(now, now + 900);
+        not_yet["nbf"] = (now + 120).into();
+        assert!(
+            keys.verify_access(&forged(not_yet, serde_json::Value::Null))
+                .is_err()
+        );
+        // Living longer than the configured 15 minutes.
+        assert!(
+            keys.verify_access(&forged(claims(now, now + 3600), serde_json::Value::Null))
+                .is_err()
+        );
+        // Another header field is fine; a critical extension this service does not know is not.
+        let kid = serde_json::json!({ "alg": "HS256", "typ": "JWT", "kid": "k1" });
+        assert!(
+            keys.verify_access(&forged(claims(now, now + 900), kid))
+                .is_ok()
+        );
+        let crit = serde_json::json!({ "alg": "HS256", "typ": "JWT", "crit": ["exp"], "exp": 1 });
+        assert!(
+            keys.verify_access(&forged(claims(now, now + 900), crit))
+                .is_err()
+        );
     }
 
     #[test]

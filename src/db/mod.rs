@@ -29,7 +29,7 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use futures_util::FutureExt;
 
 use crate::config::{Config, DatabaseUrl};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 pub use cached::CacheWrite;
 pub use diesel_async::pooled_connection::deadpool::PoolError;
@@ -47,6 +47,53 @@ const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 pub struct Db {
     pools: Pools,
     statements: Arc<AtomicU64>,
+    /// SQLite: the file the connections have open, checked at every checkout.
+    sqlite_file: Option<Arc<SqliteFile>>,
+}
+
+/// The SQLite file the pool's connections write to. Deleted or replaced while the service runs, the
+/// connections would go on writing into the unlinked file and lose every write at restart; made
+/// read-only, every write would fail. Either way the service says it is not ready, and no checkout is
+/// given out, so no write is acknowledged into a file that is gone (the check is one `stat` per
+/// checkout; a file deleted during a transaction already under way is caught at the next checkout).
+pub struct SqliteFile {
+    path: std::path::PathBuf,
+    /// Device and inode of the file when the first connection opened it.
+    opened: std::sync::OnceLock<(u64, u64)>,
+}
+
+impl SqliteFile {
+    fn identity(metadata: &std::fs::Metadata) -> (u64, u64) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt as _;
+            (metadata.dev(), metadata.ino())
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = metadata;
+            (0, 0)
+        }
+    }
+
+    fn note_opened(&self) {
+        if let Ok(metadata) = std::fs::metadata(&self.path) {
+            let _ = self.opened.set(Self::identity(&metadata));
+        }
+    }
+
+    /// Whether the file at the path is still the one the connections have open, and writable.
+    pub fn intact(&self) -> bool {
+        match std::fs::metadata(&self.path) {
+            Ok(metadata) => {
+                self.opened
+                    .get()
+                    .is_none_or(|opened| *opened == Self::identity(&metadata))
+                    && !metadata.permissions().readonly()
+            }
+            Err(_) => false,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -201,6 +248,7 @@ impl Db {
     pub fn connect(config: &Config) -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let statements = Arc::new(AtomicU64::new(0));
+        let mut sqlite_file = None;
         let pools = match &config.database_url {
             DatabaseUrl::Postgres(url) => {
                 let counter = statements.clone();
@@ -221,9 +269,15 @@ impl Db {
                     std::fs::create_dir_all(dir)?;
                 }
                 let counter = statements.clone();
+                let file = Arc::new(SqliteFile {
+                    path: path.clone(),
+                    opened: std::sync::OnceLock::new(),
+                });
+                sqlite_file = Some(file.clone());
                 let mut manager_config = fast_recycling();
-                manager_config.custom_setup =
-                    Box::new(move |url| open_sqlite(url.to_owned(), counter.clone()).boxed());
+                manager_config.custom_setup = Box::new(move |url| {
+                    open_sqlite(url.to_owned(), counter.clone(), file.clone()).boxed()
+                });
                 let url = path.to_string_lossy().into_owned();
                 let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(
                     url,
@@ -234,7 +288,11 @@ impl Db {
                 Pools::Sqlite(build_pool(manager, size)?)
             }
         };
-        Ok(Self { pools, statements })
+        Ok(Self {
+            pools,
+            statements,
+            sqlite_file,
+        })
     }
 
     /// How many SQL statements this pool's connections have run (for query-count checks and metrics).
@@ -263,6 +321,12 @@ impl Db {
 
     /// Every checkout sets the tenant, so a connection never carries the previous user's tenant.
     async fn scoped(&self, tenant: Option<TenantId>) -> AppResult<PooledConn> {
+        if let Some(file) = &self.sqlite_file
+            && !file.intact()
+        {
+            tracing::error!(path = %file.path.display(), "the SQLite file is gone, replaced or read-only");
+            return Err(AppError::Unavailable);
+        }
         let mut pooled = match &self.pools {
             Pools::Pg(pool) => PooledConn::Pg(pool.get().await?, None),
             Pools::Sqlite(pool) => PooledConn::Sqlite(pool.get().await?),
@@ -396,10 +460,12 @@ fn counting(counter: Arc<AtomicU64>) -> impl diesel::connection::Instrumentation
 async fn open_sqlite(
     path: String,
     counter: Arc<AtomicU64>,
+    file: Arc<SqliteFile>,
 ) -> diesel::ConnectionResult<SqliteConn> {
     tokio::task::spawn_blocking(move || {
         use diesel::connection::SimpleConnection as _;
         let mut conn = SqliteConnection::establish(&path)?;
+        file.note_opened();
         conn.set_instrumentation(counting(counter));
         conn.batch_execute(&format!(
             "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \

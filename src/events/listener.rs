@@ -1,7 +1,7 @@
 //! The PostgreSQL listener of one instance: a connection of its own that `LISTEN`s on the events channel
 //! and hands every notification to the instance's subscribers. It reconnects by itself when the
-//! connection breaks (events sent while it was away are not heard), and stops when the instance's event
-//! bus is gone.
+//! connection breaks (events sent while it was away are not heard: the subscribers are told), and stops
+//! when the instance's event bus is gone.
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -20,8 +20,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 pub(super) fn spawn(url: String, events: Weak<Events>) {
     tokio::spawn(async move {
         let mut backoff = FIRST_BACKOFF;
+        let mut first = true;
         loop {
-            match listen(&url, &events, &mut backoff).await {
+            match listen(&url, &events, &mut backoff, first).await {
                 Ok(()) => return,
                 Err(err) => {
                     let Some(bus) = events.upgrade() else { return };
@@ -29,6 +30,7 @@ pub(super) fn spawn(url: String, events: Weak<Events>) {
                     tracing::warn!(error = %err, "event listener lost its connection; reconnecting");
                 }
             }
+            first = false;
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);
             if events.strong_count() == 0 {
@@ -40,13 +42,23 @@ pub(super) fn spawn(url: String, events: Weak<Events>) {
 
 /// Listens until the connection fails (`Err`) or the event bus is gone (`Ok`). Once listening, the next
 /// failure is retried after the first back-off again.
-async fn listen(url: &str, events: &Weak<Events>, backoff: &mut Duration) -> anyhow::Result<()> {
+async fn listen(
+    url: &str,
+    events: &Weak<Events>,
+    backoff: &mut Duration,
+    first: bool,
+) -> anyhow::Result<()> {
     let mut conn = AsyncPgConnection::establish(url).await?;
     diesel::sql_query(format!("LISTEN {CHANNEL}"))
         .execute(&mut conn)
         .await?;
     match events.upgrade() {
-        Some(bus) => bus.set_listening(true),
+        Some(bus) => {
+            bus.set_listening(true);
+            if !first {
+                bus.gap();
+            }
+        }
         None => return Ok(()),
     }
     *backoff = FIRST_BACKOFF;

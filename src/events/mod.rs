@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::config::{Config, DatabaseUrl};
 use crate::orders::OrderRow;
@@ -43,6 +43,9 @@ pub struct OrderEvent {
 /// The events of this instance: a broadcast channel that every subscription of this instance reads.
 pub struct Events {
     sender: broadcast::Sender<Arc<OrderEvent>>,
+    /// How many times this instance may have missed events (its listener lost its connection and
+    /// listened again): subscribers are told, since what happened meanwhile was not heard.
+    gaps: watch::Sender<u64>,
     /// PostgreSQL: whether the listener is connected and listening (`/readyz` waits for it).
     listening: Option<AtomicBool>,
 }
@@ -55,6 +58,7 @@ impl Events {
             DatabaseUrl::Postgres(url) => {
                 let events = Arc::new(Self {
                     sender,
+                    gaps: watch::channel(0).0,
                     listening: Some(AtomicBool::new(false)),
                 });
                 listener::spawn(url.clone(), Arc::downgrade(&events));
@@ -62,6 +66,7 @@ impl Events {
             }
             DatabaseUrl::Sqlite(_) => Arc::new(Self {
                 sender,
+                gaps: watch::channel(0).0,
                 listening: None,
             }),
         }
@@ -70,6 +75,16 @@ impl Events {
     /// Every event from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<OrderEvent>> {
         self.sender.subscribe()
+    }
+
+    /// Changes each time events may have been missed (see `gaps`).
+    pub fn gaps(&self) -> watch::Receiver<u64> {
+        self.gaps.subscribe()
+    }
+
+    /// The listener listens again after losing its connection: events meanwhile were not heard.
+    fn gap(&self) {
+        self.gaps.send_modify(|gaps| *gaps += 1);
     }
 
     /// Whether events from other instances reach this one (always, without PostgreSQL: there are none).

@@ -81,7 +81,9 @@ impl Decimal {
 
 fn parse_cents(text: &str) -> Result<i64, &'static str> {
     const FORMAT: &str = "an amount is a decimal number with at most 2 decimals, like \"49.99\"";
-    let text = text.trim();
+    if text.trim() != text {
+        return Err("an amount has no blanks around it");
+    }
     if text.starts_with('-') {
         return Err("an amount must not be negative");
     }

@@ -144,12 +144,7 @@ pub async fn resolve(
     }
     // The user is read on every request, so a deactivated account stops working at once, everywhere.
     // A user exists only inside their store, so this also proves the token's store exists.
-    let user = {
-        let mut pooled = state.db.tenant(token_tenant).await?;
-        users::store::find(&mut pooled.conn(), token_tenant, claims.user_id).await?
-    }
-    .filter(|user| user.is_active)
-    .ok_or(AppError::Unauthenticated("this account is not active"))?;
+    let user = active_user(state, token_tenant, claims.user_id).await?;
     let tenant = header_tenant.unwrap_or(Tenant {
         id: token_tenant,
         domain: claims.tenant_domain,
@@ -164,6 +159,21 @@ pub async fn resolve(
         identity: Some(identity),
         client_ip,
     })
+}
+
+/// The user, when their account still works; `UNAUTHENTICATED` otherwise. Every request makes this
+/// check, and so does every operation and every event over a WebSocket: deactivation ends every right
+/// at once, everywhere.
+pub async fn active_user(
+    state: &AppState,
+    tenant: TenantId,
+    user_id: i64,
+) -> AppResult<users::UserRow> {
+    let mut pooled = state.db.tenant(tenant).await?;
+    users::store::find(&mut pooled.conn(), tenant, user_id)
+        .await?
+        .filter(|user| user.is_active)
+        .ok_or(AppError::Unauthenticated("this account is not active"))
 }
 
 /// The token of an `Authorization: Bearer <token>` header; any other form of the header is refused.

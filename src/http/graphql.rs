@@ -34,9 +34,29 @@ pub const MAX_BATCH: usize = 10;
 pub const BODY_WAIT: Duration = Duration::from_secs(30);
 
 pub async fn execute(State(state): State<HttpState>, request: Request<Body>) -> Response {
-    let response = answer(&state, request).await;
+    let response = no_store(answer(&state, request).await);
     state.app.metrics.status(response.status().as_u16());
     response
+}
+
+/// GraphQL answers carry tokens and people's data: no cache may keep them.
+fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// Whether the request says its body is JSON (`application/json`, any parameters). Anything else (a
+/// form, `text/plain`, multipart, nothing) is refused: those are what a web page of another origin can
+/// make a browser send without asking (no CORS preflight).
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// `GET /graphql`: a query in the URL (`?query=…&variables=…&operationName=…`, as GraphQL over HTTP
@@ -116,6 +136,13 @@ fn operation_in_url(uri: &axum::http::Uri) -> Option<async_graphql::Request> {
 }
 
 async fn answer(state: &HttpState, request: Request<Body>) -> Response {
+    if !is_json(request.headers()) {
+        let err = AppError::bad_input(
+            "Content-Type",
+            "send the request as Content-Type: application/json",
+        );
+        return error_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, err);
+    }
     let (parts, body) = request.into_parts();
     let bytes = match tokio::time::timeout(BODY_WAIT, to_bytes(body, MAX_BODY_BYTES)).await {
         Ok(Ok(bytes)) => bytes,
@@ -225,15 +252,26 @@ fn graphiql(state: &HttpState) -> Response {
     if !state.app.config.graphiql {
         return StatusCode::NOT_FOUND.into_response();
     }
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("multistore")
-            .finish(),
+    let page = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .subscription_endpoint("/graphql/ws")
+        .title("multistore")
+        .finish();
+    (
+        [
+            (header::CONTENT_SECURITY_POLICY, GRAPHIQL_POLICY),
+            (header::X_FRAME_OPTIONS, "DENY"),
+        ],
+        Html(page),
     )
-    .into_response()
+        .into_response()
 }
+
+/// What the GraphiQL page may load and where it may be shown: its scripts and styles come from the
+/// one public CDN it names (unpkg), it talks only to this service, and no other site may frame it.
+const GRAPHIQL_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' unpkg.com; \
+    style-src 'self' 'unsafe-inline' unpkg.com; img-src 'self' data:; font-src 'self' data: unpkg.com; \
+    connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// One operation (a JSON object) or a batch (a JSON array of 1 to `MAX_BATCH` objects).
 fn parse_body(bytes: &[u8]) -> Result<BatchRequest, AppError> {

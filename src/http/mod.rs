@@ -15,6 +15,7 @@ use axum::routing::get;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -72,23 +73,34 @@ pub fn router(app: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         );
-    match cors {
+    let router = match cors {
         Some(cors) => router.layer(cors),
         None => router,
-    }
+    };
+    nosniff(router)
+}
+
+/// Every answer says its type is the one it says: no browser may guess another.
+fn nosniff(router: Router) -> Router {
+    router.layer(SetResponseHeaderLayer::overriding(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ))
 }
 
 /// `/metrics` alone, for its own address (`MULTISTORE_METRICS_BIND`), away from the public API.
 pub fn metrics_router(app: AppState) -> Router {
     let schema = build_schema(app.clone());
     let documents = Arc::new(Documents::new(&schema.sdl()));
-    Router::new()
-        .route("/metrics", get(metrics::metrics))
-        .with_state(HttpState {
-            app,
-            schema,
-            documents,
-        })
+    nosniff(
+        Router::new()
+            .route("/metrics", get(metrics::metrics))
+            .with_state(HttpState {
+                app,
+                schema,
+                documents,
+            }),
+    )
 }
 
 /// Longest caller's request id kept; a longer one, an empty one or one with other than visible ASCII

@@ -16,7 +16,7 @@ use std::time::Duration;
 use async_graphql::http::{
     ClientMessage, WebSocket as Protocol, WebSocketProtocols as Protocols, WsMessage,
 };
-use async_graphql::{Data, Executor};
+use async_graphql::{Data, Executor, Pos};
 use axum::Extension;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
@@ -33,7 +33,8 @@ use crate::graphql::limits::Budget;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{AppSchema, with_codes};
 use crate::http::HttpState;
-use crate::http::context::{self, RequestContext, TENANT_HEADER};
+use crate::http::context::{self, Identity, RequestContext, TENANT_HEADER};
+use crate::state::AppState;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
 /// How long a new socket may wait before it sends `connection_init` (the protocol's 4408).
@@ -104,6 +105,7 @@ async fn session(
         Err(err) => return reject(&mut sink, err).await,
     };
     let expires_at = token_expiry(&state, &headers);
+    let executor = CodedSchema::new(&state, request_context.identity.clone());
     let data = connection_data(&state, request_context);
 
     // The protocol itself (ack, subscribe, next, complete, ping) is async-graphql's; it sees the init
@@ -127,7 +129,6 @@ async fn session(
                     }
                 }
             }));
-    let executor = CodedSchema::new(&state);
     let protocol = Protocol::from_message_stream(executor, messages, Protocols::GraphQLWS)
         .connection_data(data);
     let mut protocol = std::pin::pin!(protocol);
@@ -294,17 +295,58 @@ async fn close(
 struct CodedSchema {
     schema: AppSchema,
     documents: Arc<Documents>,
+    state: AppState,
+    /// The socket's caller, checked again before every operation.
+    identity: Option<Identity>,
     /// Operations of this socket running now.
     running: Arc<AtomicUsize>,
 }
 
 impl CodedSchema {
-    fn new(state: &HttpState) -> Self {
+    fn new(state: &HttpState, identity: Option<Identity>) -> Self {
         Self {
             schema: state.schema.clone(),
             documents: state.documents.clone(),
+            state: state.app.clone(),
+            identity,
             running: Arc::default(),
         }
+    }
+
+    /// Whether the socket's caller may still act: the same check an HTTP request makes.
+    async fn still_signed_in(&self) -> Result<(), async_graphql::ServerError> {
+        let Some(identity) = &self.identity else {
+            return Ok(());
+        };
+        context::active_user(&self.state, identity.tenant_id, identity.user_id)
+            .await
+            .map(|_| ())
+            .map_err(|err| async_graphql::Error::from(err).into_server_error(Pos::default()))
+    }
+
+    /// One operation, admitted and run as over HTTP.
+    fn run(
+        &self,
+        mut request: async_graphql::Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        let admitted = match self.documents.admit(&mut request, &mut Budget::default()) {
+            Ok(admitted) => admitted,
+            Err(error) => return futures_util::stream::once(async move { refusal(error) }).boxed(),
+        };
+        let documents = self.documents.clone();
+        let mut admitted = Some(admitted);
+        self.schema
+            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+            .map(move |mut response| {
+                with_codes(&mut response);
+                // The first answer tells whether the document validated.
+                if let Some(admitted) = admitted.take() {
+                    documents.answered(admitted, &response);
+                }
+                response
+            })
+            .boxed()
     }
 }
 
@@ -323,20 +365,18 @@ fn refusal(error: async_graphql::ServerError) -> async_graphql::Response {
 }
 
 impl Executor for CodedSchema {
-    async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
-        let admitted = match self.documents.admit(&mut request, &mut Budget::default()) {
-            Ok(admitted) => admitted,
-            Err(error) => return refusal(error),
-        };
-        let mut response = self.schema.execute(request).await;
-        with_codes(&mut response);
-        self.documents.answered(admitted, &response);
-        response
+    /// Not called by the graphql-transport-ws protocol (every operation is a stream); answers as a
+    /// stream's first response would.
+    async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
+        self.execute_stream(request, None)
+            .next()
+            .await
+            .unwrap_or_default()
     }
 
     fn execute_stream(
         &self,
-        mut request: async_graphql::Request,
+        request: async_graphql::Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
         if self.running.fetch_add(1, Ordering::Relaxed) >= MAX_SUBSCRIPTIONS {
@@ -350,21 +390,18 @@ impl Executor for CodedSchema {
             return futures_util::stream::once(async move { response }).boxed();
         }
         let running = Running(self.running.clone());
-        let admitted = match self.documents.admit(&mut request, &mut Budget::default()) {
-            Ok(admitted) => admitted,
-            Err(error) => return futures_util::stream::once(async move { refusal(error) }).boxed(),
+        let this = self.clone();
+        let checked = async move {
+            let signed_in = this.still_signed_in().await;
+            signed_in.map(|()| (this, request))
         };
-        let documents = self.documents.clone();
-        let mut admitted = Some(admitted);
-        self.schema
-            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
-            .map(move |mut response| {
+        futures_util::stream::once(checked)
+            .flat_map(move |checked| match checked {
+                Ok((this, request)) => this.run(request, session_data.clone()),
+                Err(error) => futures_util::stream::once(async move { refusal(error) }).boxed(),
+            })
+            .map(move |response| {
                 let _running = &running;
-                with_codes(&mut response);
-                // The first answer tells whether the document validated.
-                if let Some(admitted) = admitted.take() {
-                    documents.answered(admitted, &response);
-                }
                 response
             })
             .boxed()

@@ -59,8 +59,19 @@ impl CheckedOrder {
                 field: format!("items.{index}.productId"),
                 product_id: line.raw_product_id.clone(),
             })?;
-            // At most 100 lines of 10,000 each: the sum cannot overflow.
-            merged.entry(product_id).or_insert((0, index)).0 += line.quantity;
+            // At most 100 lines of 10,000 each: the sum cannot overflow. The merged line obeys the
+            // same bound; the error names the product's first line.
+            let (quantity, first) = merged.entry(product_id).or_insert((0, index));
+            *quantity += line.quantity;
+            if *quantity > MAX_QUANTITY {
+                return Err(AppError::bad_input(
+                    format!("items.{first}.quantity"),
+                    format!(
+                        "the lines of one product add up to {quantity}; a quantity is between 1 and \
+                         {MAX_QUANTITY}"
+                    ),
+                ));
+            }
         }
         let address = validation::required_text("address", address, MAX_ADDRESS)?;
         let idempotency_key = idempotency_key
@@ -407,5 +418,14 @@ mod tests {
             "idempotencyKey"
         );
         assert!(CheckedOrder::check(&[line(1, 10_000)], &"x".repeat(500), Some("k")).is_ok());
+        // Lines of one product merge within the same bound; the error names its first line.
+        assert_eq!(
+            field(CheckedOrder::check(
+                &[line(2, 1), line(1, 6_000), line(1, 6_000)],
+                "a",
+                None
+            )),
+            "items.1.quantity"
+        );
     }
 }

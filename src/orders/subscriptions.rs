@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ErrorExtensions as _, ID, Subscription};
 use futures_util::Stream;
+use std::time::Duration;
+
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::watch;
 
 use crate::auth::RoleGuard;
 use crate::db::TenantId;
@@ -13,13 +16,13 @@ use crate::error::{AppError, AppResult, Code};
 use crate::events::{OrderEvent, OrderEventKind};
 use crate::graphql::ContextExt as _;
 use crate::graphql::pagination::parse_id;
-use crate::http::context::Identity;
+use crate::http::context::{self, Identity};
 use crate::orders::flows::scope_of;
 use crate::orders::graphql::Order;
 use crate::orders::model::OrderScope;
 use crate::orders::store;
 use crate::state::AppState;
-use crate::users::{self, Role};
+use crate::users::Role;
 
 #[derive(Default)]
 pub struct OrdersSubscription;
@@ -57,6 +60,8 @@ impl OrdersSubscription {
 /// One subscription's view of the instance's events: which it may hear, and for whom.
 struct Listener {
     events: broadcast::Receiver<Arc<OrderEvent>>,
+    /// Changes when the instance may have missed events.
+    gaps: watch::Receiver<u64>,
     kind: OrderEventKind,
     state: AppState,
     identity: Identity,
@@ -67,6 +72,7 @@ impl Listener {
         let request = ctx.request();
         Ok(Self {
             events: ctx.state().events.subscribe(),
+            gaps: ctx.state().events.gaps(),
             kind,
             state: ctx.state().clone(),
             identity: request.identity()?.clone(),
@@ -101,17 +107,31 @@ impl Listener {
             && self.scope().includes(&event.order)
     }
 
-    /// Whether the caller's account still works: a deactivated user stops hearing at once, as their
-    /// requests stop working.
+    /// Whether the caller's account still works (the check every request makes): a deactivated user
+    /// stops hearing at once, as their requests stop working. A database that does not answer for a
+    /// moment does not end the subscription: the check is tried again, for about six seconds.
     async fn still_active(&self) -> AppResult<bool> {
-        let mut pooled = self.state.db.tenant(self.tenant()).await?;
-        let user =
-            users::store::find(&mut pooled.conn(), self.tenant(), self.identity.user_id).await?;
-        Ok(user.is_some_and(|user| user.is_active))
+        let mut wait = Duration::from_millis(100);
+        let mut attempt = 0;
+        loop {
+            let user_id = self.identity.user_id;
+            match context::active_user(&self.state, self.tenant(), user_id).await {
+                Ok(_) => return Ok(true),
+                Err(AppError::Unauthenticated(_)) => return Ok(false),
+                Err(err) if attempt >= 6 => return Err(err),
+                Err(_) => {
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                    attempt += 1;
+                }
+            }
+        }
     }
 
-    /// The orders this subscription hears, until the account stops working or the subscription falls
-    /// too far behind (both end it with an error).
+    /// The orders this subscription hears, until the account stops working (which ends it with an
+    /// error). When events may have been missed (the subscriber fell behind, or the instance lost its
+    /// database listener for a while) it says so with `EVENTS_MISSED` and goes on: the client refetches
+    /// what it shows.
     fn into_stream(
         self,
         only: Option<i64>,
@@ -119,11 +139,20 @@ impl Listener {
         futures_util::stream::unfold(Some(self), move |listener| async move {
             let mut listener = listener?;
             loop {
-                let event = match listener.events.recv().await {
+                let received = tokio::select! {
+                    received = listener.events.recv() => received,
+                    changed = listener.gaps.changed() => {
+                        if changed.is_err() {
+                            return None;
+                        }
+                        return Some((Err(events_missed(None)), Some(listener)));
+                    }
+                };
+                let event = match received {
                     Ok(event) => event,
                     Err(RecvError::Closed) => return None,
                     Err(RecvError::Lagged(missed)) => {
-                        return Some((Err(fell_behind(missed)), None));
+                        return Some((Err(events_missed(Some(missed))), Some(listener)));
                     }
                 };
                 if !listener.hears(&event, only) {
@@ -142,9 +171,22 @@ impl Listener {
     }
 }
 
-fn fell_behind(missed: u64) -> async_graphql::Error {
-    async_graphql::Error::new(format!(
-        "this subscription fell {missed} events behind and was ended: subscribe again and refetch"
-    ))
-    .extend_with(|_, extensions| extensions.set("code", Code::InternalServerError.as_str()))
+/// Events may have been missed: `missed` of them when this subscriber fell behind, an unknown number
+/// when the instance could not hear the database for a while. The subscription goes on.
+fn events_missed(missed: Option<u64>) -> async_graphql::Error {
+    let message = match missed {
+        Some(missed) => {
+            format!("{missed} events were missed (this subscriber fell behind): refetch")
+        }
+        None => {
+            "events may have been missed while the service could not hear the database: refetch"
+                .to_owned()
+        }
+    };
+    async_graphql::Error::new(message).extend_with(|_, extensions| {
+        extensions.set("code", Code::EventsMissed.as_str());
+        if let Some(missed) = missed {
+            extensions.set("missed", missed);
+        }
+    })
 }

@@ -7,6 +7,7 @@ mod accounts;
 mod authorization;
 mod catalog;
 mod connections;
+mod hardening;
 mod instances;
 mod isolation;
 mod limits;

@@ -140,6 +140,32 @@ async fn bad_credentials_are_401(app: TestApp) {
         &with(&claims, json!({ "sub": "999999", "user_id": 999999 })),
         JWT_SECRET,
     );
+    // RFC 8725: issued or valid only in the future, living longer than the service issues tokens for,
+    // or with a critical header extension the service does not know.
+    let from_the_future = sign(
+        &with(&claims, json!({ "iat": now + 600, "exp": now + 1200 })),
+        JWT_SECRET,
+    );
+    let not_yet = sign(&with(&claims, json!({ "nbf": now + 600 })), JWT_SECRET);
+    let too_long = sign(
+        &with(&claims, json!({ "iat": now, "exp": now + 30 * 24 * 3600 })),
+        JWT_SECRET,
+    );
+    let critical = {
+        let token = sign(&claims, JWT_SECRET);
+        let payload = token.split('.').nth(1).unwrap();
+        use base64::Engine as _;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = engine.encode(r#"{"alg":"HS256","typ":"JWT","crit":["exp"]}"#);
+        let input = format!("{header}.{payload}");
+        let signature = jsonwebtoken::crypto::sign(
+            input.as_bytes(),
+            &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+            Algorithm::HS256,
+        )
+        .unwrap();
+        format!("{input}.{signature}")
+    };
     let unsigned = {
         let payload = store.customer.token.split('.').nth(1).unwrap();
         // {"alg":"none","typ":"JWT"}
@@ -160,6 +186,10 @@ async fn bad_credentials_are_401(app: TestApp) {
         format!("Bearer {sub_mismatch}"),
         format!("Bearer {unknown_user}"),
         format!("Bearer {unsigned}"),
+        format!("Bearer {from_the_future}"),
+        format!("Bearer {not_yet}"),
+        format!("Bearer {too_long}"),
+        format!("Bearer {critical}"),
         // A refresh token is never an access token.
         format!("Bearer {}", store.customer.refresh_token),
         format!("Basic {}", store.customer.token),

@@ -1,0 +1,313 @@
+//! Promises that hold under faults and careless or hostile input: sockets of deactivated users,
+//! subscriptions through a database blip, cross-site bodies, security headers, money and quantity edges.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::catalog::create_product;
+use crate::harness::ws::Heard;
+use crate::harness::{Backend, TestApp};
+use crate::on_both_backends;
+use crate::orders::{line, place, place_ok};
+use crate::subscriptions::socket_as;
+
+on_both_backends!(
+    a_deactivated_user_loses_their_open_socket,
+    a_subscription_survives_a_database_blip,
+    money_and_quantities_at_their_edges,
+);
+
+/// Over an open socket a deactivated staff member can read and change nothing more: every operation
+/// is checked as an HTTP request is.
+async fn a_deactivated_user_loses_their_open_socket(app: TestApp) {
+    let store = app.store("vendor1").await;
+    let product = create_product(&app, &store, "Watch", json!("5.00"), 10).await;
+    let order = place_ok(&app, &store, &store.customer, json!([line(&product, 1)])).await;
+    crate::orders::assign(&app, &store, &store.owner, &order, &store.staff.id)
+        .await
+        .data();
+    let mut socket = socket_as(&app, &store, &store.staff).await;
+    let read = "query($id: ID!) { order(id: $id) { id customer { email } } }";
+    socket
+        .subscribe("before", read, json!({ "id": order["id"] }))
+        .await;
+    let Heard::Next(before) = socket.next("before").await else {
+        panic!("an answer")
+    };
+    assert_eq!(before["data"]["order"]["id"], order["id"]);
+
+    app.deactivate_staff(&store, &store.staff).await;
+    socket
+        .subscribe("after", read, json!({ "id": order["id"] }))
+        .await;
+    let Heard::Next(after) = socket.next("after").await else {
+        panic!("an answer")
+    };
+    assert_eq!(
+        after["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{after}"
+    );
+    assert!(after.get("data").is_none_or(Value::is_null), "{after}");
+    let change = "mutation($id: ID!) { updateOrderStatus(id: $id, status: PROCESSING) { id } }";
+    socket
+        .subscribe("change", change, json!({ "id": order["id"] }))
+        .await;
+    let Heard::Next(changed) = socket.next("change").await else {
+        panic!("an answer")
+    };
+    assert_eq!(
+        changed["errors"][0]["extensions"]["code"],
+        "UNAUTHENTICATED"
+    );
+    let status = app
+        .as_user(&store, &store.owner)
+        .send(
+            "query($id: ID!) { order(id: $id) { status } }",
+            json!({ "id": order["id"] }),
+        )
+        .await;
+    assert_eq!(status.data()["order"]["status"], "PENDING");
+}
+
+/// The service's database connections are killed while an owner listens: the subscription goes on
+/// (saying that events may have been missed) and hears an order placed after the fault.
+async fn a_subscription_survives_a_database_blip(app: TestApp) {
+    use diesel_async::SimpleAsyncConnection as _;
+    let store = app.store("vendor1").await;
+    let product = create_product(&app, &store, "Watch", json!("5.00"), 100).await;
+    let mut socket = socket_as(&app, &store, &store.owner).await;
+    socket
+        .subscribe("placed", "subscription { orderPlaced { id } }", json!({}))
+        .await;
+    let before = place_ok(&app, &store, &store.customer, json!([line(&product, 1)])).await;
+    assert_eq!(
+        socket.next_data("placed").await["orderPlaced"]["id"],
+        before["id"]
+    );
+
+    if app.state.db.backend_name() == "postgres" {
+        let mut admin = app.admin.unscoped().await.unwrap();
+        multistore::with_conn!(admin.conn(), |c| c
+            .batch_execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .await)
+        .unwrap();
+    }
+
+    // Orders placed after the fault (retried while the pool finds its connections dead) are heard.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no order was heard after the fault"
+        );
+        let placed = place(
+            &app,
+            &store,
+            &store.customer,
+            json!([line(&product, 1)]),
+            None,
+        )
+        .await;
+        let Some(id) = placed.body["data"]["placeOrder"]["id"]
+            .as_str()
+            .map(str::to_owned)
+        else {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        };
+        let mut heard_it = false;
+        while let Some(heard) = socket.next_within("placed", Duration::from_secs(2)).await {
+            match heard {
+                Heard::Next(payload) if payload["data"]["orderPlaced"]["id"] == id.as_str() => {
+                    heard_it = true;
+                    break;
+                }
+                Heard::Next(payload) if payload.get("errors").is_some() => {
+                    assert_eq!(
+                        payload["errors"][0]["extensions"]["code"], "EVENTS_MISSED",
+                        "{payload}"
+                    );
+                }
+                Heard::Next(_) => {}
+                other => panic!("the subscription ended: {other:?}"),
+            }
+        }
+        if heard_it {
+            break;
+        }
+    }
+}
+
+/// Money with blanks around it is refused; lines of one product merge within the per-line bound.
+async fn money_and_quantities_at_their_edges(app: TestApp) {
+    let store = app.store("vendor1").await;
+    for price in [" 1.00", "1.00 ", "\t1.00"] {
+        let response = app
+            .as_user(&store, &store.owner)
+            .send(
+                "mutation($p: Decimal!) { createProduct(input: { name: \"X\", price: $p, stock: 1 }) { id } }",
+                json!({ "p": price }),
+            )
+            .await;
+        assert_eq!(
+            (response.code(), response.field()),
+            ("BAD_USER_INPUT", "price"),
+            "{price:?}"
+        );
+    }
+    let product = create_product(&app, &store, "Bolt", json!("1.00"), 100_000).await;
+    let response = place(
+        &app,
+        &store,
+        &store.customer,
+        json!([line(&product, 6_000), line(&product, 6_000)]),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (response.code(), response.field()),
+        ("BAD_USER_INPUT", "items.0.quantity")
+    );
+    let stock = app
+        .gql()
+        .tenant(&store.domain)
+        .send(
+            "query($id: ID!) { product(id: $id) { stock } }",
+            json!({ "id": product["id"] }),
+        )
+        .await;
+    assert_eq!(stock.data()["product"]["stock"], 100_000);
+    place_ok(
+        &app,
+        &store,
+        &store.customer,
+        json!([line(&product, 5_000), line(&product, 5_000)]),
+    )
+    .await;
+}
+
+/// A body a web page of another origin could make a browser send without asking (a form, plain text,
+/// multipart, or no type) is refused with 415 and runs nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_json_bodies_are_executed() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mutation = json!({ "query": "mutation { registerVendor(input: { storeName: \"S\", domain: \"csrf.example.com\", username: \"owner\", email: \"o@x.org\", password: \"password123\" }) { accessToken } }" }).to_string();
+    let client = reqwest::Client::new();
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        let mut request = client
+            .post(format!("{}/graphql", app.url))
+            .body(mutation.clone());
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 415, "{content_type:?}");
+        let body: Value = response.json().await.unwrap();
+        assert!(body["errors"][0]["extensions"]["code"].is_string());
+    }
+    // Nothing ran: the domain is still free.
+    let response = app
+        .gql()
+        .tenant("csrf.example.com")
+        .send("{ vendor { id } }", json!({}))
+        .await;
+    response.assert_error(404, "TENANT_NOT_FOUND");
+    // JSON with a charset is JSON.
+    let response = client
+        .post(format!("{}/graphql", app.url))
+        .header("Content-Type", "application/json; charset=utf-8")
+        .body(json!({ "query": "{ __typename }" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+/// `nosniff` on every answer, `no-store` on GraphQL answers, and a GraphiQL page no site may frame.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_carry_the_security_headers() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let answer = app.gql().send("{ __typename }", json!({})).await;
+    assert_eq!(answer.headers["x-content-type-options"], "nosniff");
+    assert_eq!(answer.headers["cache-control"], "no-store");
+    let refused = app
+        .gql()
+        .tenant("nobody.example.com")
+        .send("{ __typename }", json!({}))
+        .await;
+    assert_eq!(refused.headers["cache-control"], "no-store");
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/nowhere",
+        "/graphql?query=%7B__typename%7D",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(
+            response.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
+    }
+    let page = reqwest::Client::new()
+        .get(format!("{}/graphql", app.url))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+}
+
+/// SQLite: with its file made read-only, or deleted while the service runs, `/readyz` says 503 and no
+/// write is acknowledged (into a file that would be lost at restart).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_readiness_follows_its_file() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let store = app.store("vendor1").await;
+    let multistore::config::DatabaseUrl::Sqlite(path) = app.state.config.database_url.clone()
+    else {
+        unreachable!()
+    };
+    let create = |name: &'static str| {
+        app.as_user(&store, &store.owner).send(
+            "mutation($n: String!) { createProduct(input: { name: $n, price: \"1.00\", stock: 1 }) { id } }",
+            json!({ "n": name }),
+        )
+    };
+    create("Before").await.data();
+
+    use std::os::unix::fs::PermissionsExt as _;
+    let writable = std::fs::metadata(&path).unwrap().permissions();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    assert_eq!(app.get("/readyz").await.status(), 503);
+    assert_eq!(create("ReadOnly").await.code(), "INTERNAL_SERVER_ERROR");
+    std::fs::set_permissions(&path, writable).unwrap();
+    assert_eq!(app.get("/readyz").await.status(), 200);
+
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(app.get("/readyz").await.status(), 503);
+    for _ in 0..5 {
+        let response = create("Lost").await;
+        assert_eq!(
+            response.code(),
+            "INTERNAL_SERVER_ERROR",
+            "{:#}",
+            response.body
+        );
+    }
+}
