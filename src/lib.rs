@@ -63,15 +63,15 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
+    let (api, metrics) = http::routers(state.clone());
     if let Some(metrics_bind) = metrics_bind {
         let listener = TcpListener::bind(metrics_bind)
             .await
             .with_context(|| format!("cannot listen on {metrics_bind} for metrics"))?;
         let mut stopping = state.shutdown.watch();
-        let router = http::metrics_router(state.clone());
         tokio::spawn(http::server::serve(
             listener,
-            router,
+            metrics,
             16,
             state.shutdown.clone(),
             async move { stopping.begun().await },
@@ -84,7 +84,15 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         ""
     };
     tracing::info!("serving GraphQL on http://{bind}/graphql{graphiql_hint}");
-    serve(listener, state, shutdown_signal()).await?;
+    let max = state.config.max_connections;
+    http::server::serve(
+        listener,
+        api,
+        max,
+        state.shutdown.clone(),
+        shutdown_signal(),
+    )
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -6,7 +6,7 @@ use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Opera
 use async_graphql::{ErrorExtensionValues, Pos, ServerError};
 
 use crate::error::Code;
-use crate::graphql::limits::{Budget, DocumentLimits, Refused};
+use crate::graphql::limits::{Budget, DocumentLimits, Refused, tokens};
 use crate::graphql::parse_cache::ParseCache;
 
 pub struct Documents {
@@ -50,6 +50,13 @@ impl Documents {
     ) -> Result<Admitted, ServerError> {
         let (document, fresh) = match self.cache.get(&request.query) {
             Some(document) => (document, false),
+            None if !tokens::within(&request.query, tokens::MAX_TOKENS) => {
+                let message = format!(
+                    "the document has more than {} tokens; send a smaller one",
+                    tokens::MAX_TOKENS
+                );
+                return Err(coded(message, None, Code::LimitExceeded));
+            }
             None => (
                 async_graphql::parser::parse_query(&request.query).map_err(parse_error)?,
                 true,

@@ -34,9 +34,14 @@ pub struct HttpState {
     pub documents: Arc<Documents>,
 }
 
-/// The API's routes. `/metrics` is among them unless `MULTISTORE_METRICS_BIND` serves it elsewhere
-/// (`metrics_router`).
+/// The API's routes, `/metrics` among them unless `MULTISTORE_METRICS_BIND` serves it elsewhere.
 pub fn router(app: AppState) -> Router {
+    routers(app).0
+}
+
+/// The API's routes, and `/metrics` alone for its own address (`MULTISTORE_METRICS_BIND`), away from
+/// the public API; both share one state, so the metrics are the API's.
+pub fn routers(app: AppState) -> (Router, Router) {
     let metrics_here = app.config.metrics_bind.is_none();
     let schema = build_schema(app.clone());
     let cors = cors(&app.config.cors_origins);
@@ -46,6 +51,11 @@ pub fn router(app: AppState) -> Router {
         schema,
         documents,
     };
+    let metrics_alone = nosniff(
+        Router::new()
+            .route("/metrics", get(metrics::metrics))
+            .with_state(state.clone()),
+    );
     let mut router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::execute))
         .route("/graphql/ws", get(ws::upgrade))
@@ -77,7 +87,7 @@ pub fn router(app: AppState) -> Router {
         Some(cors) => router.layer(cors),
         None => router,
     };
-    nosniff(router)
+    (nosniff(router), metrics_alone)
 }
 
 /// Every answer says its type is the one it says: no browser may guess another.
@@ -86,21 +96,6 @@ fn nosniff(router: Router) -> Router {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     ))
-}
-
-/// `/metrics` alone, for its own address (`MULTISTORE_METRICS_BIND`), away from the public API.
-pub fn metrics_router(app: AppState) -> Router {
-    let schema = build_schema(app.clone());
-    let documents = Arc::new(Documents::new(&schema.sdl()));
-    nosniff(
-        Router::new()
-            .route("/metrics", get(metrics::metrics))
-            .with_state(HttpState {
-                app,
-                schema,
-                documents,
-            }),
-    )
 }
 
 /// Longest caller's request id kept; a longer one, an empty one or one with other than visible ASCII

@@ -98,7 +98,6 @@ pub async fn serve(
             drop(stream);
             continue;
         };
-        let _ = stream.set_nodelay(true);
         let router = router.clone();
         let stopping = shutdown.watch();
         tokio::spawn(async move {

@@ -10,6 +10,7 @@
 
 mod figures;
 mod shape;
+pub mod tokens;
 
 use async_graphql::Variables;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
