@@ -238,6 +238,9 @@ async function main() {
   rows.push(await runClass('fragments (1 KB, 22 levels)', (deadline) =>
     repeat(deadline, 2, async () => code(await gql(fragmentBomb(22), { timeout: 5000 })))));
 
+  rows.push(await runClass('parse cost (250 KB of one-letter fields)', (deadline) =>
+    repeat(deadline, 2, async () => code(await gql(`{ ${'a '.repeat(120000)} }`, { timeout: 10000 })))));
+
   let junk = 0;
   rows.push(await runClass('parse cache (batches of 10 distinct 15 KB documents)', (deadline) =>
     repeat(deadline, 4, async () => {
