@@ -19,7 +19,7 @@ use axum::response::{Html, IntoResponse, Response};
 use tracing::Instrument as _;
 
 use crate::error::AppError;
-use crate::graphql::documents::Admitted;
+use crate::graphql::documents::{Admitted, failed_before_execution};
 use crate::graphql::limits::Budget;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::with_codes;
@@ -37,6 +37,69 @@ pub async fn execute(State(state): State<HttpState>, request: Request<Body>) -> 
     let response = no_store(answer(&state, request).await);
     state.app.metrics.status(response.status().as_u16());
     response
+}
+
+/// The media type of the answer, as the request's `Accept` asks (GraphQL over HTTP): with
+/// `application/graphql-response+json` (Apollo Client 4 lists it first) a request that fails before it
+/// runs is answered 400 without `data`, and the rejections before GraphQL keep their statuses in that
+/// type, so a client reads `extensions.code` from every answer; otherwise `application/json`, 200 for
+/// every GraphQL error, as before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MediaType {
+    Json,
+    GraphqlResponse,
+}
+
+impl MediaType {
+    const GRAPHQL_RESPONSE: &'static str = "application/graphql-response+json";
+
+    fn of(headers: &axum::http::HeaderMap) -> Self {
+        let accepts = headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','));
+        for item in accepts {
+            let mut parts = item.split(';');
+            let essence = parts.next().unwrap_or_default().trim();
+            let refused = parts
+                .filter_map(|param| param.trim().strip_prefix("q="))
+                .any(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0));
+            if essence.eq_ignore_ascii_case(Self::GRAPHQL_RESPONSE) && !refused {
+                return Self::GraphqlResponse;
+            }
+        }
+        Self::Json
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::GraphqlResponse => Self::GRAPHQL_RESPONSE,
+        }
+    }
+}
+
+/// A GraphQL answer in the request's media type. With `application/graphql-response+json` one
+/// operation refused before it ran is a 400 whose body has no `data`; a batch is always 200.
+fn graphql_response(media: MediaType, response: &BatchResponse) -> Response {
+    let mut status = StatusCode::OK;
+    let mut body = serde_json::to_value(response).unwrap_or_default();
+    if media == MediaType::GraphqlResponse
+        && let BatchResponse::Single(one) = response
+        && failed_before_execution(one)
+    {
+        status = StatusCode::BAD_REQUEST;
+        if let Some(fields) = body.as_object_mut() {
+            fields.remove("data");
+        }
+    }
+    (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// GraphQL answers carry tokens and people's data: no cache may keep them.
@@ -66,12 +129,19 @@ pub async fn get(State(state): State<HttpState>, request: Request<Body>) -> Resp
     if request.uri().query().is_none_or(str::is_empty) {
         return graphiql(&state);
     }
+    let response = no_store(answer_get(&state, request).await);
+    state.app.metrics.status(response.status().as_u16());
+    response
+}
+
+async fn answer_get(state: &HttpState, request: Request<Body>) -> Response {
+    let media = MediaType::of(request.headers());
     let Some(mut operation) = operation_in_url(request.uri()) else {
         let err = AppError::bad_input(
             "query",
             "the URL must carry query, and may carry variables and extensions (JSON) and operationName",
         );
-        return error_response(StatusCode::BAD_REQUEST, err);
+        return error_response(media, StatusCode::BAD_REQUEST, err);
     };
     let admitted = match state
         .documents
@@ -79,27 +149,21 @@ pub async fn get(State(state): State<HttpState>, request: Request<Body>) -> Resp
     {
         Ok(admitted) => admitted,
         Err(refusal) => {
-            return refused(&state.app.metrics, BatchRequest::Single(operation), refusal);
+            let batch = BatchRequest::Single(operation);
+            return refused(&state.app.metrics, media, batch, refusal);
         }
     };
     if !admitted.is_query() {
         let err = AppError::bad_input("query", "only queries may be sent with GET; POST mutations");
-        let mut response = error_response(StatusCode::METHOD_NOT_ALLOWED, err);
+        let mut response = error_response(media, StatusCode::METHOD_NOT_ALLOWED, err);
         response
             .headers_mut()
             .insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
         return response;
     }
     let (parts, _) = request.into_parts();
-    let response = run(
-        &state,
-        &parts,
-        BatchRequest::Single(operation),
-        vec![admitted],
-    )
-    .await;
-    state.app.metrics.status(response.status().as_u16());
-    response
+    let batch = BatchRequest::Single(operation);
+    run(state, &parts, media, batch, vec![admitted]).await
 }
 
 /// The operation of a GET URL, named as in GraphQL over HTTP (`operationName`).
@@ -136,25 +200,27 @@ fn operation_in_url(uri: &axum::http::Uri) -> Option<async_graphql::Request> {
 }
 
 async fn answer(state: &HttpState, request: Request<Body>) -> Response {
+    let media = MediaType::of(request.headers());
     if !is_json(request.headers()) {
         let err = AppError::bad_input(
             "Content-Type",
             "send the request as Content-Type: application/json",
         );
-        return error_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, err);
+        return error_response(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, err);
     }
     let (parts, body) = request.into_parts();
     let bytes = match tokio::time::timeout(BODY_WAIT, to_bytes(body, MAX_BODY_BYTES)).await {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(_)) => {
             return error_response(
+                media,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 AppError::bad_input("body", "the request body is larger than 256 KiB"),
             );
         }
         Err(_elapsed) => {
             let err = AppError::bad_input("body", "the request body did not arrive within 30 s");
-            let mut response = error_response(StatusCode::REQUEST_TIMEOUT, err);
+            let mut response = error_response(media, StatusCode::REQUEST_TIMEOUT, err);
             response.headers_mut().insert(
                 header::CONNECTION,
                 header::HeaderValue::from_static("close"),
@@ -164,7 +230,7 @@ async fn answer(state: &HttpState, request: Request<Body>) -> Response {
     };
     let mut batch = match parse_body(&bytes) {
         Ok(batch) => batch,
-        Err(err) => return error_response(StatusCode::BAD_REQUEST, err),
+        Err(err) => return error_response(media, StatusCode::BAD_REQUEST, err),
     };
     // One budget for the whole batch: ten operations may not ask for ten times the limit.
     let mut budget = Budget::default();
@@ -174,15 +240,16 @@ async fn answer(state: &HttpState, request: Request<Body>) -> Response {
         .collect();
     let admitted = match admitted {
         Ok(admitted) => admitted,
-        Err(refusal) => return refused(&state.app.metrics, batch, refusal),
+        Err(refusal) => return refused(&state.app.metrics, media, batch, refusal),
     };
-    run(state, &parts, batch, admitted).await
+    run(state, &parts, media, batch, admitted).await
 }
 
 /// The answer to a request whose document was refused before it ran: every operation of the batch
 /// gets the refusal (nothing runs).
 fn refused(
     metrics: &Metrics,
+    media: MediaType,
     batch: BatchRequest,
     refusal: async_graphql::ServerError,
 ) -> Response {
@@ -193,7 +260,7 @@ fn refused(
     };
     let names = vec![None; responses(&response).len()];
     record(metrics, &names, &response, Duration::ZERO);
-    (StatusCode::OK, axum::Json(response)).into_response()
+    graphql_response(media, &response)
 }
 
 /// Settles the request context, then runs the operations (their documents already admitted) in a task
@@ -201,6 +268,7 @@ fn refused(
 async fn run(
     state: &HttpState,
     parts: &axum::http::request::Parts,
+    media: MediaType,
     batch: BatchRequest,
     admitted: Vec<Admitted>,
 ) -> Response {
@@ -213,7 +281,7 @@ async fn run(
         Err(err) => {
             let status = StatusCode::from_u16(err.http_status())
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return error_response(status, err);
+            return error_response(media, status, err);
         }
     };
     let schema = state.schema.clone();
@@ -239,9 +307,10 @@ async fn run(
                 .map(|(admitted, one)| state.documents.answered(admitted, one))
                 .collect();
             record(&state.app.metrics, &names, &response, started.elapsed());
-            (StatusCode::OK, axum::Json(response)).into_response()
+            graphql_response(media, &response)
         }
         Err(join_error) => error_response(
+            media,
             StatusCode::INTERNAL_SERVER_ERROR,
             AppError::internal(join_error),
         ),
@@ -298,12 +367,20 @@ fn parse_body(bytes: &[u8]) -> Result<BatchRequest, AppError> {
     Ok(BatchRequest::Batch(operations))
 }
 
-/// An error answered outside GraphQL, with the GraphQL-shaped body of the contract.
-fn error_response(status: StatusCode, err: AppError) -> Response {
+/// An error answered outside GraphQL, with the GraphQL-shaped body of the contract, in the request's
+/// media type (a 400 in `application/graphql-response+json` has no `data`: nothing ran).
+fn error_response(media: MediaType, status: StatusCode, err: AppError) -> Response {
+    let mut body = err.to_response_body();
+    if media == MediaType::GraphqlResponse
+        && status == StatusCode::BAD_REQUEST
+        && let Some(fields) = body.as_object_mut()
+    {
+        fields.remove("data");
+    }
     (
         status,
-        [(header::CONTENT_TYPE, "application/json")],
-        err.to_response_body().to_string(),
+        [(header::CONTENT_TYPE, media.content_type())],
+        body.to_string(),
     )
         .into_response()
 }

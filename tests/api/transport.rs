@@ -228,3 +228,68 @@ async fn request_ids_are_made_or_echoed(app: TestApp) {
         longest.as_str()
     );
 }
+
+/// `Accept: application/graphql-response+json` (as Apollo Client 4 sends it): 200 once execution
+/// started, 400 without `data` for a request refused before, and the rejections before GraphQL keep
+/// their statuses, all in that media type with `extensions.code`. Without it, `application/json` and
+/// 200 for every GraphQL error, as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_follow_the_accept_header() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let store = app.store("vendor1").await;
+    const APOLLO: &str = "application/graphql-response+json, application/json;q=0.9";
+    let apollo = || app.gql().header("Accept", APOLLO).tenant(&store.domain);
+    let media =
+        |answer: &crate::harness::Gql| answer.headers["content-type"].to_str().unwrap().to_owned();
+
+    let ran = apollo().send("{ vendor { id } }", json!({})).await;
+    assert_eq!(ran.status, 200);
+    assert_eq!(media(&ran), "application/graphql-response+json");
+    // Execution started: an error inside it is still 200, with data.
+    let inside = apollo().send("{ me { id } }", json!({})).await;
+    assert_eq!(inside.status, 200, "{:#}", inside.body);
+    assert_eq!(inside.code(), "UNAUTHENTICATED");
+    for (query, code) in [
+        ("{ nope }", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ vendor ", "GRAPHQL_PARSE_FAILED"),
+        (
+            "{ products(first: \"x\") { totalCount } }",
+            "BAD_USER_INPUT",
+        ),
+    ] {
+        let refused = apollo().send(query, json!({})).await;
+        assert_eq!(refused.status, 400, "{query}: {:#}", refused.body);
+        assert_eq!(refused.code(), code, "{query}");
+        assert!(refused.body.get("data").is_none(), "{:#}", refused.body);
+        assert_eq!(media(&refused), "application/graphql-response+json");
+    }
+    let broken = apollo().send_body("{").await;
+    assert_eq!(broken.status, 400);
+    assert!(broken.body.get("data").is_none());
+    // Rejections before GraphQL keep their statuses, readable by their code.
+    let unknown = app
+        .gql()
+        .header("Accept", APOLLO)
+        .tenant("nobody.example.com")
+        .send("{ vendor { id } }", json!({}))
+        .await;
+    unknown.assert_error(404, "TENANT_NOT_FOUND");
+    assert_eq!(media(&unknown), "application/graphql-response+json");
+    let bad_token = apollo()
+        .token("nope")
+        .send("{ vendor { id } }", json!({}))
+        .await;
+    bad_token.assert_error(401, "UNAUTHENTICATED");
+
+    // Without asking: application/json, 200.
+    for accept in [None, Some("application/json"), Some("*/*")] {
+        let mut request = app.gql().tenant(&store.domain);
+        if let Some(accept) = accept {
+            request = request.header("Accept", accept);
+        }
+        let refused = request.send("{ nope }", json!({})).await;
+        assert_eq!(refused.status, 200, "{accept:?}");
+        assert_eq!(media(&refused), "application/json");
+        assert_eq!(refused.code(), "GRAPHQL_VALIDATION_FAILED");
+    }
+}
