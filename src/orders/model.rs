@@ -5,7 +5,9 @@ use diesel::prelude::*;
 
 use crate::db::schema::{order_items, orders};
 
-/// Where an order stands. Stored in lower case.
+/// Where an order stands: PENDING -> PROCESSING -> SHIPPED -> DELIVERED, or CANCELLED from PENDING or
+/// PROCESSING.
+// Stored in lower case (`pending`).
 #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OrderStatus {
     Pending,

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::schema::users;
 
-/// What a user may do in their store (CONTRACT.md section 4). Stored in lower case.
+/// What a user may do in their store: the owner runs it, staff manage products and the orders assigned
+/// to them, customers order and follow their own orders.
+// Stored in lower case (`owner`), as the tokens' `role` claim spells it.
 #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {

@@ -6,10 +6,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::catalog::create_product;
-use crate::harness::ws::Heard;
+use crate::harness::ws::{Heard, Socket};
 use crate::harness::{Backend, TestApp};
 use crate::on_both_backends;
-use crate::orders::{line, place, place_ok};
+use crate::orders::{line, place, place_ok, stock_of};
 use crate::subscriptions::socket_as;
 
 on_both_backends!(
@@ -28,38 +28,21 @@ async fn a_deactivated_user_loses_their_open_socket(app: TestApp) {
         .await
         .data();
     let mut socket = socket_as(&app, &store, &store.staff).await;
+    let id = json!({ "id": order["id"] });
     let read = "query($id: ID!) { order(id: $id) { id customer { email } } }";
-    socket
-        .subscribe("before", read, json!({ "id": order["id"] }))
-        .await;
-    let Heard::Next(before) = socket.next("before").await else {
-        panic!("an answer")
-    };
+    let before = answer(&mut socket, "before", read, id.clone()).await;
     assert_eq!(before["data"]["order"]["id"], order["id"]);
 
     app.deactivate_staff(&store, &store.staff).await;
-    socket
-        .subscribe("after", read, json!({ "id": order["id"] }))
-        .await;
-    let Heard::Next(after) = socket.next("after").await else {
-        panic!("an answer")
-    };
-    assert_eq!(
-        after["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
-        "{after}"
-    );
-    assert!(after.get("data").is_none_or(Value::is_null), "{after}");
     let change = "mutation($id: ID!) { updateOrderStatus(id: $id, status: PROCESSING) { id } }";
-    socket
-        .subscribe("change", change, json!({ "id": order["id"] }))
-        .await;
-    let Heard::Next(changed) = socket.next("change").await else {
-        panic!("an answer")
-    };
-    assert_eq!(
-        changed["errors"][0]["extensions"]["code"],
-        "UNAUTHENTICATED"
-    );
+    for (name, operation) in [("read", read), ("change", change)] {
+        let after = answer(&mut socket, name, operation, id.clone()).await;
+        assert_eq!(
+            after["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+            "{after}"
+        );
+        assert!(after.get("data").is_none_or(Value::is_null), "{after}");
+    }
     let status = app
         .as_user(&store, &store.owner)
         .send(
@@ -68,6 +51,15 @@ async fn a_deactivated_user_loses_their_open_socket(app: TestApp) {
         )
         .await;
     assert_eq!(status.data()["order"]["status"], "PENDING");
+}
+
+/// The first answer to an operation sent over the socket.
+async fn answer(socket: &mut Socket, id: &str, query: &str, variables: Value) -> Value {
+    socket.subscribe(id, query, variables).await;
+    match socket.next(id).await {
+        Heard::Next(payload) => payload,
+        other => panic!("expected an answer, got {other:?}"),
+    }
 }
 
 /// The service's database connections are killed while an owner listens: the subscription goes on
@@ -172,15 +164,7 @@ async fn money_and_quantities_at_their_edges(app: TestApp) {
         (response.code(), response.field()),
         ("BAD_USER_INPUT", "items.0.quantity")
     );
-    let stock = app
-        .gql()
-        .tenant(&store.domain)
-        .send(
-            "query($id: ID!) { product(id: $id) { stock } }",
-            json!({ "id": product["id"] }),
-        )
-        .await;
-    assert_eq!(stock.data()["product"]["stock"], 100_000);
+    assert_eq!(stock_of(&app, &store, &product).await, 100_000);
     place_ok(
         &app,
         &store,

@@ -49,7 +49,7 @@ pub async fn place_ok(app: &TestApp, store: &Store, customer: &Account, items: V
     place(app, store, customer, items, None).await.data()["placeOrder"].clone()
 }
 
-async fn stock_of(app: &TestApp, store: &Store, product: &Value) -> i64 {
+pub async fn stock_of(app: &TestApp, store: &Store, product: &Value) -> i64 {
     let response = app
         .gql()
         .tenant(&store.domain)
