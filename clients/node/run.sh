@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Node client test (@urql/core over HTTP, graphql-ws over WebSocket) against the real server,
-# once on SQLite and once on PostgreSQL (TEST_DATABASE_URL names the server to make a database on).
+# once on SQLite and once on PostgreSQL (TEST_DATABASE_URL names the server to make a database on), and
+# the GraphQL-over-HTTP audit of graphql-http (clients/node/audit.mjs) on SQLite.
 #   bash clients/node/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -40,6 +41,10 @@ for backend in sqlite postgres; do
   if ! (cd clients/node && MULTISTORE_URL="http://127.0.0.1:$port" npm test --silent); then
     echo "server log:"; tail -50 "$WORK/server-$backend.log"
     exit 1
+  fi
+  if [ "$backend" = sqlite ]; then
+    echo "== GraphQL over HTTP audit (graphql-http)"
+    MULTISTORE_URL="http://127.0.0.1:$port" node clients/node/audit.mjs | grep -v '^ok '
   fi
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
   SERVER=
