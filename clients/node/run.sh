@@ -9,6 +9,13 @@ cd "$(dirname "$0")/../.."
 ADMIN_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 NODE_DB=mst_node_client
 (cd clients/node && npm ci --no-audit --no-fund --loglevel=error)
+# Typed client: GraphQL Code Generator from schema.graphql (the committed output must be current), then
+# tsc --strict over the storefront that uses it.
+(cd clients/node && npm run --silent codegen > /dev/null && npm run --silent typecheck)
+git diff --exit-code -- clients/node/typed/gql || {
+  echo "clients/node/typed/gql is stale: run (cd clients/node && npm run codegen) and commit it"
+  exit 1
+}
 cargo build --quiet --bin multistore
 
 WORK=$(mktemp -d)

@@ -1,0 +1,497 @@
+/* eslint-disable */
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+export type MakeOptional<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]?: Maybe<T[SubKey]> };
+export type MakeMaybe<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]: Maybe<T[SubKey]> };
+export type MakeEmpty<T extends { [key: string]: unknown }, K extends keyof T> = { [_ in K]?: never };
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  DateTime: { input: string; output: string; }
+  Decimal: { input: string; output: string; }
+};
+
+export type AuthPayload = {
+  __typename?: 'AuthPayload';
+  /** Send as `Authorization: Bearer <accessToken>`; valid for 15 minutes by default. */
+  accessToken: Scalars['String']['output'];
+  /** Trade for a new pair with `refreshToken`; valid for 7 days by default, once. */
+  refreshToken: Scalars['String']['output'];
+  user: User;
+  vendor: Vendor;
+};
+
+export type CreateProductInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  /** `"49.99"` or `49.99`: 0 to 1,000,000,000.00, at most 2 decimals. */
+  price: Scalars['Decimal']['input'];
+  /** 0 to 1,000,000,000. */
+  stock: Scalars['Int']['input'];
+};
+
+export type CreateStaffInput = {
+  email: Scalars['String']['input'];
+  firstName?: InputMaybe<Scalars['String']['input']>;
+  lastName?: InputMaybe<Scalars['String']['input']>;
+  password: Scalars['String']['input'];
+  username: Scalars['String']['input'];
+};
+
+export type LoginInput = {
+  password: Scalars['String']['input'];
+  username: Scalars['String']['input'];
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Assigns an order to a staff member of the store. */
+  assignStaff: Order;
+  /**
+   * Cancels an order and puts its units back in stock: a customer their own while PENDING, the owner
+   * any while PENDING or PROCESSING.
+   */
+  cancelOrder: Order;
+  /** Changes the signed-in user's password; every refresh token of theirs stops working. */
+  changePassword: Scalars['Boolean']['output'];
+  createProduct: Product;
+  /** Adds a staff member to the owner's store. */
+  createStaff: User;
+  /**
+   * Deactivates a staff member of the store: they can no longer sign in, and their tokens stop
+   * working at once.
+   */
+  deactivateStaff: User;
+  /** Takes the product out of the catalog; orders that hold it keep their lines. */
+  deleteProduct: Scalars['Boolean']['output'];
+  /** Signs in to the store named by `X-Tenant-Domain`. */
+  login: AuthPayload;
+  /** Ends the sign-in the refresh token belongs to; `false` when it names no live sign-in. */
+  logout: Scalars['Boolean']['output'];
+  /** Places an order: all of it or, on any error, nothing. */
+  placeOrder: Order;
+  /**
+   * Trades a refresh token for a new pair; the old one stops working. Presenting a refresh token that
+   * was already traded revokes every token of its sign-in.
+   */
+  refreshToken: AuthPayload;
+  /** Signs up a customer of the store named by `X-Tenant-Domain`, and signs them in. */
+  register: AuthPayload;
+  /** Opens a store and its owner's account; needs no tenant. Signs the owner in. */
+  registerVendor: AuthPayload;
+  /**
+   * Moves an order along PENDING -> PROCESSING -> SHIPPED -> DELIVERED, or to CANCELLED from PENDING
+   * or PROCESSING (which puts its units back in stock).
+   */
+  updateOrderStatus: Order;
+  /** Changes the fields given; `NOT_FOUND` when the store has no such product. */
+  updateProduct: Product;
+  /** Changes the owner's store: its name and contact email (the domain never changes). */
+  updateVendor: Vendor;
+};
+
+
+export type MutationAssignStaffArgs = {
+  orderId: Scalars['ID']['input'];
+  staffId: Scalars['ID']['input'];
+};
+
+
+export type MutationCancelOrderArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationChangePasswordArgs = {
+  currentPassword: Scalars['String']['input'];
+  newPassword: Scalars['String']['input'];
+};
+
+
+export type MutationCreateProductArgs = {
+  input: CreateProductInput;
+};
+
+
+export type MutationCreateStaffArgs = {
+  input: CreateStaffInput;
+};
+
+
+export type MutationDeactivateStaffArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteProductArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationLoginArgs = {
+  input: LoginInput;
+};
+
+
+export type MutationLogoutArgs = {
+  refreshToken: Scalars['String']['input'];
+};
+
+
+export type MutationPlaceOrderArgs = {
+  input: PlaceOrderInput;
+};
+
+
+export type MutationRefreshTokenArgs = {
+  refreshToken: Scalars['String']['input'];
+};
+
+
+export type MutationRegisterArgs = {
+  input: RegisterInput;
+};
+
+
+export type MutationRegisterVendorArgs = {
+  input: RegisterVendorInput;
+};
+
+
+export type MutationUpdateOrderStatusArgs = {
+  id: Scalars['ID']['input'];
+  status: OrderStatus;
+};
+
+
+export type MutationUpdateProductArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateProductInput;
+};
+
+
+export type MutationUpdateVendorArgs = {
+  input: UpdateVendorInput;
+};
+
+export type Order = {
+  __typename?: 'Order';
+  address: Scalars['String']['output'];
+  assignedStaff?: Maybe<User>;
+  createdAt: Scalars['DateTime']['output'];
+  customer: User;
+  id: Scalars['ID']['output'];
+  items: Array<OrderItem>;
+  status: OrderStatus;
+  /** The sum of the lines, priced when the order was placed. */
+  total: Scalars['Decimal']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type OrderConnection = {
+  __typename?: 'OrderConnection';
+  /** A list of edges. */
+  edges: Array<OrderEdge>;
+  /** A list of nodes. */
+  nodes: Array<Order>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** How many orders the listing holds across all its pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a connection. */
+export type OrderEdge = {
+  __typename?: 'OrderEdge';
+  /** A cursor for use in pagination */
+  cursor: Scalars['String']['output'];
+  /** The item at the end of the edge */
+  node: Order;
+};
+
+export type OrderItem = {
+  __typename?: 'OrderItem';
+  lineTotal: Scalars['Decimal']['output'];
+  /** The product as it is now; null once it has left the catalog. */
+  product?: Maybe<Product>;
+  productId: Scalars['ID']['output'];
+  productName: Scalars['String']['output'];
+  quantity: Scalars['Int']['output'];
+  unitPrice: Scalars['Decimal']['output'];
+};
+
+export type OrderLineInput = {
+  productId: Scalars['ID']['input'];
+  /** 1 to 10,000. */
+  quantity: Scalars['Int']['input'];
+};
+
+/**
+ * Where an order stands: PENDING -> PROCESSING -> SHIPPED -> DELIVERED, or CANCELLED from PENDING or
+ * PROCESSING.
+ */
+export type OrderStatus =
+  | 'CANCELLED'
+  | 'DELIVERED'
+  | 'PENDING'
+  | 'PROCESSING'
+  | 'SHIPPED';
+
+/** Information about pagination in a connection */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** When paginating forwards, the cursor to continue. */
+  endCursor?: Maybe<Scalars['String']['output']>;
+  /** When paginating forwards, are there more items? */
+  hasNextPage: Scalars['Boolean']['output'];
+  /** When paginating backwards, are there more items? */
+  hasPreviousPage: Scalars['Boolean']['output'];
+  /** When paginating backwards, the cursor to continue. */
+  startCursor?: Maybe<Scalars['String']['output']>;
+};
+
+export type PlaceOrderInput = {
+  address: Scalars['String']['input'];
+  /** Sending the same key again returns the first order instead of placing another. */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /** 1 to 100 lines; lines of the same product are merged. */
+  items: Array<OrderLineInput>;
+};
+
+export type Product = {
+  __typename?: 'Product';
+  createdAt: Scalars['DateTime']['output'];
+  description: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  price: Scalars['Decimal']['output'];
+  stock: Scalars['Int']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type ProductConnection = {
+  __typename?: 'ProductConnection';
+  /** A list of edges. */
+  edges: Array<ProductEdge>;
+  /** A list of nodes. */
+  nodes: Array<Product>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** How many products the listing holds across all its pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a connection. */
+export type ProductEdge = {
+  __typename?: 'ProductEdge';
+  /** A cursor for use in pagination */
+  cursor: Scalars['String']['output'];
+  /** The item at the end of the edge */
+  node: Product;
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /** The store's customers, by id. */
+  customers: UserConnection;
+  /** The signed-in user. */
+  me: User;
+  /** The signed-in customer's orders, newest first. */
+  myOrders: OrderConnection;
+  /** An order the caller may see; null otherwise. */
+  order?: Maybe<Order>;
+  /** The store's orders, newest first: all of them for the owner, the assigned ones for staff. */
+  orders: OrderConnection;
+  /** A product of the store; null when the store has no such product. */
+  product?: Maybe<Product>;
+  /** The store's products, by id. `search` matches part of the name, without case. */
+  products: ProductConnection;
+  /** The store's staff, active or not, by id. */
+  staff: UserConnection;
+  /** The store named by `X-Tenant-Domain` or by the token. Public: a storefront shows its name. */
+  vendor: Vendor;
+};
+
+
+export type QueryCustomersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryMyOrdersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<OrderStatus>;
+};
+
+
+export type QueryOrderArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryOrdersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<OrderStatus>;
+};
+
+
+export type QueryProductArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryProductsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  search?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryStaffArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type RegisterInput = {
+  email: Scalars['String']['input'];
+  firstName?: InputMaybe<Scalars['String']['input']>;
+  lastName?: InputMaybe<Scalars['String']['input']>;
+  password: Scalars['String']['input'];
+  username: Scalars['String']['input'];
+};
+
+export type RegisterVendorInput = {
+  contactEmail?: InputMaybe<Scalars['String']['input']>;
+  /** The hostname that names the store in `X-Tenant-Domain`, e.g. `shop.example.com`. */
+  domain: Scalars['String']['input'];
+  email: Scalars['String']['input'];
+  firstName?: InputMaybe<Scalars['String']['input']>;
+  lastName?: InputMaybe<Scalars['String']['input']>;
+  password: Scalars['String']['input'];
+  storeName: Scalars['String']['input'];
+  username: Scalars['String']['input'];
+};
+
+/**
+ * What a user may do in their store: the owner runs it, staff manage products and the orders assigned
+ * to them, customers order and follow their own orders.
+ */
+export type Role =
+  | 'CUSTOMER'
+  | 'OWNER'
+  | 'STAFF';
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Orders placed in the store from now on: every one for the owner; staff hear the ones they may
+   * see (orders are assigned after they are placed, so staff follow theirs with `orderUpdated`).
+   */
+  orderPlaced: Order;
+  /**
+   * Changes to the orders the caller may see (status, assignment, cancellation), from now on; with
+   * `id`, to that order only (`NOT_FOUND` when the caller may not see it).
+   */
+  orderUpdated: Order;
+};
+
+
+export type SubscriptionOrderUpdatedArgs = {
+  id?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** Only the fields given change. */
+export type UpdateProductInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  price?: InputMaybe<Scalars['Decimal']['input']>;
+  stock?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Only the fields given change; `contactEmail: null` removes the contact email. */
+export type UpdateVendorInput = {
+  contactEmail?: InputMaybe<Scalars['String']['input']>;
+  storeName?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A person of a store. The password hash never leaves the server. */
+export type User = {
+  __typename?: 'User';
+  createdAt: Scalars['DateTime']['output'];
+  email: Scalars['String']['output'];
+  firstName: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** False once the owner has deactivated the account. */
+  isActive: Scalars['Boolean']['output'];
+  lastName: Scalars['String']['output'];
+  role: Role;
+  username: Scalars['String']['output'];
+};
+
+export type UserConnection = {
+  __typename?: 'UserConnection';
+  /** A list of edges. */
+  edges: Array<UserEdge>;
+  /** A list of nodes. */
+  nodes: Array<User>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** How many people the listing holds across all its pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a connection. */
+export type UserEdge = {
+  __typename?: 'UserEdge';
+  /** A cursor for use in pagination */
+  cursor: Scalars['String']['output'];
+  /** The item at the end of the edge */
+  node: User;
+};
+
+/** A store hosted on the platform. */
+export type Vendor = {
+  __typename?: 'Vendor';
+  contactEmail?: Maybe<Scalars['String']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  domain: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  storeName: Scalars['String']['output'];
+};
+
+export type ProductsPageQueryVariables = Exact<{
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type ProductsPageQuery = { __typename?: 'Query', products: { __typename?: 'ProductConnection', totalCount: number, nodes: Array<{ __typename?: 'Product', id: string, name: string, price: string, stock: number }>, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null } } };
+
+export type PlaceOrderMutationVariables = Exact<{
+  input: PlaceOrderInput;
+}>;
+
+
+export type PlaceOrderMutation = { __typename?: 'Mutation', placeOrder: { __typename?: 'Order', id: string, status: OrderStatus, total: string, createdAt: string, items: Array<{ __typename?: 'OrderItem', productName: string, quantity: number, lineTotal: string }> } };
+
+export type OrderUpdatedSubscriptionVariables = Exact<{
+  id?: InputMaybe<Scalars['ID']['input']>;
+}>;
+
+
+export type OrderUpdatedSubscription = { __typename?: 'Subscription', orderUpdated: { __typename?: 'Order', id: string, status: OrderStatus } };
+
+
+export const ProductsPageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ProductsPage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"products"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"price"}},{"kind":"Field","name":{"kind":"Name","value":"stock"}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"totalCount"}}]}}]}}]} as unknown as DocumentNode<ProductsPageQuery, ProductsPageQueryVariables>;
+export const PlaceOrderDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"PlaceOrder"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"PlaceOrderInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"placeOrder"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"items"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"productName"}},{"kind":"Field","name":{"kind":"Name","value":"quantity"}},{"kind":"Field","name":{"kind":"Name","value":"lineTotal"}}]}}]}}]}}]} as unknown as DocumentNode<PlaceOrderMutation, PlaceOrderMutationVariables>;
+export const OrderUpdatedDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"OrderUpdated"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"orderUpdated"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<OrderUpdatedSubscription, OrderUpdatedSubscriptionVariables>;
