@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the Node client test (@urql/core over HTTP, graphql-ws over WebSocket) against the real server,
 # once on SQLite and once on PostgreSQL (TEST_DATABASE_URL names the server to make a database on), and
-# the GraphQL-over-HTTP audit of graphql-http (clients/node/audit.mjs) on SQLite.
+# the GraphQL-over-HTTP audit of graphql-http (clients/node/audit.mjs) and GraphiQL in Debian's chromium
+# (clients/node/graphiql.browser.mjs, installed with apt-get when missing) on SQLite.
 #   bash clients/node/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -9,6 +10,9 @@ cd "$(dirname "$0")/../.."
 ADMIN_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 NODE_DB=mst_node_client
 (cd clients/node && npm ci --no-audit --no-fund --loglevel=error)
+if ! command -v chromium > /dev/null; then
+  apt-get update -qq && apt-get install -y -qq chromium > /dev/null
+fi
 # Typed client: GraphQL Code Generator from schema.graphql (the committed output must be current), then
 # tsc --strict over the storefront that uses it.
 (cd clients/node && npm run --silent codegen > /dev/null && npm run --silent typecheck)
@@ -52,6 +56,8 @@ for backend in sqlite postgres; do
   if [ "$backend" = sqlite ]; then
     echo "== GraphQL over HTTP audit (graphql-http)"
     MULTISTORE_URL="http://127.0.0.1:$port" node clients/node/audit.mjs | grep -v '^ok '
+    echo "== GraphiQL in chromium, offline (screenshot: target/graphiql.png)"
+    (cd clients/node && MULTISTORE_URL="http://127.0.0.1:$port" node --test graphiql.browser.mjs)
   fi
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
   SERVER=

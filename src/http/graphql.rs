@@ -10,12 +10,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse};
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{Request, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use tracing::Instrument as _;
 
 use crate::error::AppError;
@@ -127,7 +126,7 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
 /// things and must be POSTed (405).
 pub async fn get(State(state): State<HttpState>, request: Request<Body>) -> Response {
     if request.uri().query().is_none_or(str::is_empty) {
-        return graphiql(&state);
+        return crate::http::graphiql::page(&state);
     }
     let response = no_store(answer_get(&state, request).await);
     state.app.metrics.status(response.status().as_u16());
@@ -316,31 +315,6 @@ async fn run(
         ),
     }
 }
-
-fn graphiql(state: &HttpState) -> Response {
-    if !state.app.config.graphiql {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    let page = GraphiQLSource::build()
-        .endpoint("/graphql")
-        .subscription_endpoint("/graphql/ws")
-        .title("multistore")
-        .finish();
-    (
-        [
-            (header::CONTENT_SECURITY_POLICY, GRAPHIQL_POLICY),
-            (header::X_FRAME_OPTIONS, "DENY"),
-        ],
-        Html(page),
-    )
-        .into_response()
-}
-
-/// What the GraphiQL page may load and where it may be shown: its scripts and styles come from the
-/// one public CDN it names (unpkg), it talks only to this service, and no other site may frame it.
-const GRAPHIQL_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' unpkg.com; \
-    style-src 'self' 'unsafe-inline' unpkg.com; img-src 'self' data:; font-src 'self' data: unpkg.com; \
-    connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// One operation (a JSON object) or a batch (a JSON array of 1 to `MAX_BATCH` objects).
 fn parse_body(bytes: &[u8]) -> Result<BatchRequest, AppError> {

@@ -1,6 +1,7 @@
 //! The HTTP side: routes, the GraphQL endpoint, health checks, request ids and logs.
 
 pub mod context;
+mod graphiql;
 mod graphql;
 mod health;
 pub mod metrics;
@@ -59,6 +60,7 @@ pub fn routers(app: AppState) -> (Router, Router) {
     let mut router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::execute))
         .route("/graphql/ws", get(ws::upgrade))
+        .route("/graphql/assets/{name}", get(graphiql::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz));
     if metrics_here {

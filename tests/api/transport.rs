@@ -40,16 +40,40 @@ async fn graphiql_is_served_and_can_be_turned_off() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let page = app.get("/graphql").await;
     assert_eq!(page.status(), 200);
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    assert!(html.to_lowercase().contains("graphiql"));
+    // Everything it loads is the service's own: no other origin in the page or its policy.
+    assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("//unpkg"));
     assert!(
-        page.text()
-            .await
-            .unwrap()
-            .to_lowercase()
-            .contains("graphiql")
+        !policy.contains("http") && !policy.contains("unpkg"),
+        "{policy}"
     );
+    for (asset, media) in [
+        ("graphiql.min.js", "text/javascript"),
+        ("graphiql.min.css", "text/css"),
+        ("react.production.min.js", "text/javascript"),
+        ("react-dom.production.min.js", "text/javascript"),
+        ("start.js", "text/javascript"),
+    ] {
+        let response = app.get(&format!("/graphql/assets/{asset}")).await;
+        assert_eq!(response.status(), 200, "{asset}");
+        let content_type = response.headers()["content-type"].to_str().unwrap();
+        assert!(content_type.starts_with(media), "{asset}: {content_type}");
+    }
+    for missing in [
+        "/graphql/assets/Cargo.toml",
+        "/graphql/assets/..%2FCargo.toml",
+    ] {
+        assert_eq!(app.get(missing).await.status(), 404, "{missing}");
+    }
 
     let closed = TestApp::spawn_with(Backend::Sqlite, |config| config.graphiql = false).await;
     assert_eq!(closed.get("/graphql").await.status(), 404);
+    assert_eq!(closed.get("/graphql/assets/start.js").await.status(), 404);
 }
 
 /// GraphQL over HTTP's GET (urql's default for queries): queries run from the URL with the same headers
