@@ -7,9 +7,9 @@ use crate::auth::{Passwords, TokenKeys};
 use crate::config::Config;
 use crate::db::Db;
 use crate::events::Events;
-use crate::http::context::TenantDirectory;
-use crate::http::metrics::Metrics;
-use crate::http::server::Shutdown;
+use crate::identity::TenantDirectory;
+use crate::metrics::Metrics;
+use crate::shutdown::Shutdown;
 
 #[derive(Clone)]
 pub struct AppState {

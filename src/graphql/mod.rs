@@ -13,7 +13,7 @@ use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 
 use crate::error::{AppError, AppResult, Code};
 use crate::graphql::loaders::Loaders;
-use crate::http::context::RequestContext;
+use crate::identity::RequestContext;
 use crate::state::AppState;
 
 #[derive(MergedObject, Default)]

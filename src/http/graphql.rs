@@ -22,8 +22,9 @@ use crate::graphql::documents::{Admitted, failed_before_execution};
 use crate::graphql::limits::Budget;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::with_codes;
-use crate::http::metrics::Metrics;
-use crate::http::{HttpState, context};
+use crate::http::HttpState;
+use crate::identity;
+use crate::metrics::Metrics;
 
 /// Larger bodies are answered 413 (CONTRACT.md section 1).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -275,7 +276,7 @@ async fn run(
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip());
-    let request_context = match context::resolve(&state.app, &parts.headers, client_ip).await {
+    let request_context = match identity::resolve(&state.app, &parts.headers, client_ip).await {
         Ok(request_context) => request_context,
         Err(err) => {
             let status = StatusCode::from_u16(err.http_status())

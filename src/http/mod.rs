@@ -1,6 +1,5 @@
 //! The HTTP side: routes, the GraphQL endpoint, health checks, request ids and logs.
 
-pub mod context;
 mod graphiql;
 mod graphql;
 mod health;
@@ -132,7 +131,7 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
             .allow_headers([
                 header::CONTENT_TYPE,
                 header::AUTHORIZATION,
-                HeaderName::from_static(context::TENANT_HEADER),
+                HeaderName::from_static(crate::identity::TENANT_HEADER),
                 REQUEST_ID,
             ])
             .expose_headers([REQUEST_ID])

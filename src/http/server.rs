@@ -17,54 +17,16 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
+
+use crate::shutdown::{Shutdown, Stopping};
 
 /// How long a request head may take to arrive; then the connection is closed (CONTRACT.md section 1).
 /// On a kept-alive connection this is also how long it may stay idle between requests.
 pub const HEAD_WAIT: Duration = Duration::from_secs(10);
 /// How long requests in flight and open sockets get to finish once shutdown begins.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
-
-/// Tells connections and sockets that the service is stopping, and waits for them to finish.
-#[derive(Clone)]
-pub struct Shutdown {
-    sender: Arc<watch::Sender<bool>>,
-}
-
-impl Default for Shutdown {
-    fn default() -> Self {
-        Self {
-            sender: Arc::new(watch::channel(false).0),
-        }
-    }
-}
-
-impl Shutdown {
-    /// A handle held by whatever must finish before the process exits (a connection, a socket); it
-    /// tells when shutdown begins.
-    pub fn watch(&self) -> Stopping {
-        Stopping(self.sender.subscribe())
-    }
-
-    fn begin(&self) {
-        self.sender.send_replace(true);
-    }
-
-    /// Completes when every handle is dropped.
-    async fn drained(&self) {
-        self.sender.closed().await;
-    }
-}
-
-/// Held while a connection or socket is open; `begun` completes once shutdown begins.
-pub struct Stopping(watch::Receiver<bool>);
-
-impl Stopping {
-    pub async fn begun(&mut self) {
-        let _ = self.0.wait_for(|stopping| *stopping).await;
-    }
-}
 
 /// Serves `router` on `listener`: at most `max_connections` at once (a connection beyond is closed as
 /// soon as it is accepted), until `signal` completes; then stops accepting, lets requests in flight

@@ -33,7 +33,7 @@ use crate::graphql::limits::Budget;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{AppSchema, with_codes};
 use crate::http::HttpState;
-use crate::http::context::{self, Identity, RequestContext, TENANT_HEADER};
+use crate::identity::{self, Identity, RequestContext, TENANT_HEADER};
 use crate::state::AppState;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -100,7 +100,7 @@ async fn session(
         Ok(headers) => headers,
         Err(err) => return reject(&mut sink, err).await,
     };
-    let request_context = match context::resolve(&state.app, &headers, client_ip).await {
+    let request_context = match identity::resolve(&state.app, &headers, client_ip).await {
         Ok(request_context) => request_context,
         Err(err) => return reject(&mut sink, err).await,
     };
@@ -251,7 +251,7 @@ fn init_headers(upgrade: &HeaderMap, payload: &serde_json::Value) -> Result<Head
 
 /// When the connection's access token expires, in Unix seconds (none for an anonymous connection).
 fn token_expiry(state: &HttpState, headers: &HeaderMap) -> Option<i64> {
-    let token = context::bearer_token(headers).ok()??;
+    let token = identity::bearer_token(headers).ok()??;
     Some(state.app.tokens.verify_access(token).ok()?.exp)
 }
 
@@ -318,7 +318,7 @@ impl CodedSchema {
         let Some(identity) = &self.identity else {
             return Ok(());
         };
-        context::active_user(&self.state, identity.tenant_id, identity.user_id)
+        identity::active_user(&self.state, identity.tenant_id, identity.user_id)
             .await
             .map(|_| ())
             .map_err(|err| async_graphql::Error::from(err).into_server_error(Pos::default()))

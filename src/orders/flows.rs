@@ -6,7 +6,7 @@ use crate::auth::sha256_hex;
 use crate::db::{Conn, TenantId, now};
 use crate::error::{AppError, AppResult};
 use crate::events::OrderEventKind;
-use crate::http::context::Identity;
+use crate::identity::Identity;
 use crate::orders::model::{
     NewOrder, NewOrderItem, OrderItemRow, OrderRow, OrderScope, OrderStatus,
 };

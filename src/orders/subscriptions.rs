@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult, Code};
 use crate::events::{OrderEvent, OrderEventKind};
 use crate::graphql::ContextExt as _;
 use crate::graphql::pagination::parse_id;
-use crate::http::context::{self, Identity};
+use crate::identity::{self, Identity};
 use crate::orders::flows::scope_of;
 use crate::orders::graphql::Order;
 use crate::orders::model::OrderScope;
@@ -115,7 +115,7 @@ impl Listener {
         let mut attempt = 0;
         loop {
             let user_id = self.identity.user_id;
-            match context::active_user(&self.state, self.tenant(), user_id).await {
+            match identity::active_user(&self.state, self.tenant(), user_id).await {
                 Ok(_) => return Ok(true),
                 Err(AppError::Unauthenticated(_)) => return Ok(false),
                 Err(err) if attempt >= 6 => return Err(err),

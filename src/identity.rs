@@ -1,5 +1,6 @@
-//! The request context: which store (tenant) and which user a request speaks for, settled before any
-//! resolver runs (CONTRACT.md section 2).
+//! Request identity: which store (tenant) and which user a request speaks for, settled before any
+//! resolver runs, for HTTP requests and WebSocket connections alike. It lies below the domains and the
+//! HTTP layer: both use it, it uses neither (it reads headers, not requests).
 //!
 //! - `X-Tenant-Domain` naming no vendor: 404 `TENANT_NOT_FOUND`;
 //! - a bad, expired or non-access token, or one of a deactivated or deleted user: 401 `UNAUTHENTICATED`;
