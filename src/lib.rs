@@ -14,6 +14,7 @@ pub mod http;
 pub mod identity;
 pub mod metrics;
 pub mod orders;
+pub mod schema;
 pub mod shutdown;
 pub mod state;
 pub mod users;

@@ -2,7 +2,7 @@
 
 use anyhow::Context as _;
 use multistore::config::{DEFAULT_SQLITE_FILE, DatabaseUrl};
-use multistore::{Config, graphql};
+use multistore::{Config, schema};
 use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "\
@@ -27,11 +27,11 @@ async fn main() -> anyhow::Result<()> {
         [] | ["serve"] => serve().await,
         ["migrate"] => migrate().await,
         ["print-schema"] => {
-            print!("{}", graphql::sdl());
+            print!("{}", schema::sdl());
             Ok(())
         }
         ["print-schema", file] => {
-            std::fs::write(file, graphql::sdl()).with_context(|| format!("cannot write {file}"))
+            std::fs::write(file, schema::sdl()).with_context(|| format!("cannot write {file}"))
         }
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");

@@ -1,68 +1,18 @@
-//! The GraphQL schema: the domains' query and mutation roots merged into one, with its limits.
+//! The GraphQL toolkit the domains build on: typed context access, error codes, pagination, scalars,
+//! and the way in for documents (parse cache and limits). It imports no domain; the schema is merged
+//! from the domains' roots at the top of the house (`src/schema.rs`).
 
 pub mod documents;
 pub mod limits;
-pub mod loaders;
 pub mod pagination;
 pub mod parse_cache;
 pub mod scalars;
 
-use std::sync::Arc;
+use async_graphql::Context;
 
-use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
-
-use crate::error::{AppError, AppResult, Code};
-use crate::graphql::loaders::Loaders;
+use crate::error::Code;
 use crate::identity::RequestContext;
 use crate::state::AppState;
-
-#[derive(MergedObject, Default)]
-pub struct Query(
-    crate::users::graphql::UsersQuery,
-    crate::vendors::graphql::VendorsQuery,
-    crate::catalog::graphql::CatalogQuery,
-    crate::orders::graphql::OrdersQuery,
-);
-
-#[derive(MergedObject, Default)]
-pub struct Mutation(
-    crate::auth::graphql::AuthMutation,
-    crate::vendors::graphql::VendorsMutation,
-    crate::catalog::graphql::CatalogMutation,
-    crate::orders::graphql::OrdersMutation,
-);
-
-#[derive(MergedSubscription, Default)]
-pub struct Subscription(crate::orders::subscriptions::OrdersSubscription);
-
-pub type AppSchema = Schema<Query, Mutation, Subscription>;
-
-/// The schema serving requests with `state` in its data. Depth and cost are bounded before the schema
-/// sees a document (`documents`, `limits`). With introspection off (production), field suggestions are
-/// off too: neither may map the schema for a stranger.
-pub fn build_schema(state: AppState) -> AppSchema {
-    let mut builder = Schema::build(
-        Query::default(),
-        Mutation::default(),
-        Subscription::default(),
-    )
-    .limit_directives(16);
-    if !state.config.introspection {
-        builder = builder.disable_introspection().disable_suggestions();
-    }
-    builder.data(state).finish()
-}
-
-/// The schema in SDL, as committed in `schema.graphql`.
-pub fn sdl() -> String {
-    Schema::build(
-        Query::default(),
-        Mutation::default(),
-        Subscription::default(),
-    )
-    .finish()
-    .sdl()
-}
 
 /// Gives every error a contract code. Errors of our resolvers have one; an answer refused before
 /// execution comes from validating the document or its variables against the schema
@@ -112,8 +62,6 @@ fn bad_input_path(message: &str) -> Option<String> {
 pub trait ContextExt {
     fn state(&self) -> &AppState;
     fn request(&self) -> &RequestContext;
-    /// The request's loaders; present whenever the request has a tenant.
-    fn loaders(&self) -> AppResult<&Loaders>;
 }
 
 impl ContextExt for Context<'_> {
@@ -123,11 +71,5 @@ impl ContextExt for Context<'_> {
 
     fn request(&self) -> &RequestContext {
         self.data_unchecked::<RequestContext>()
-    }
-
-    fn loaders(&self) -> AppResult<&Loaders> {
-        self.data::<Arc<Loaders>>()
-            .map(|loaders| &**loaders)
-            .map_err(|_| AppError::TenantRequired)
     }
 }

@@ -20,11 +20,11 @@ use tracing::Instrument as _;
 use crate::error::AppError;
 use crate::graphql::documents::{Admitted, failed_before_execution};
 use crate::graphql::limits::Budget;
-use crate::graphql::loaders::Loaders;
 use crate::graphql::with_codes;
 use crate::http::HttpState;
 use crate::identity;
 use crate::metrics::Metrics;
+use crate::orders::loaders::Loaders;
 
 /// Larger bodies are answered 413 (CONTRACT.md section 1).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;

@@ -20,7 +20,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::graphql::documents::Documents;
-use crate::graphql::{AppSchema, build_schema};
+use crate::schema::{AppSchema, build_schema};
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -30,10 +30,11 @@ use crate::auth::tokens::unix_now;
 use crate::error::AppError;
 use crate::graphql::documents::Documents;
 use crate::graphql::limits::Budget;
-use crate::graphql::loaders::Loaders;
-use crate::graphql::{AppSchema, with_codes};
+use crate::graphql::with_codes;
 use crate::http::HttpState;
 use crate::identity::{self, Identity, RequestContext, TENANT_HEADER};
+use crate::orders::loaders::Loaders;
+use crate::schema::AppSchema;
 use crate::state::AppState;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";

@@ -15,6 +15,7 @@ use crate::graphql::ContextExt as _;
 use crate::graphql::pagination::{DEFAULT_PAGE, IdCursor, Page, parse_id};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::orders::flows::{self, LineRequest, scope_of};
+use crate::orders::loaders::Loaders;
 use crate::orders::model::OrderScope;
 use crate::orders::{OrderItemRow, OrderRow, OrderStatus, store};
 use crate::users::Role;
@@ -107,7 +108,7 @@ impl Order {
     async fn user(&self, ctx: &Context<'_>, id: i64) -> AppResult<Option<UserRow>> {
         match self.page.as_ref().and_then(|page| page.users.as_ref()) {
             Some(users) => Ok(users.get(&id).cloned()),
-            None => Ok(ctx.loaders()?.users.load_one(id).await?),
+            None => Ok(Loaders::of(ctx)?.users.load_one(id).await?),
         }
     }
 }
@@ -134,7 +135,7 @@ impl Order {
     async fn items(&self, ctx: &Context<'_>) -> AppResult<Vec<OrderItem>> {
         let items = match self.page.as_ref().and_then(|page| page.items.as_ref()) {
             Some(items) => items.get(&self.row.id).cloned(),
-            None => ctx.loaders()?.order_items.load_one(self.row.id).await?,
+            None => Loaders::of(ctx)?.order_items.load_one(self.row.id).await?,
         };
         let page = &self.page;
         Ok(items
@@ -209,7 +210,7 @@ impl OrderItem {
         let product = match self.page.as_ref().and_then(|page| page.products.as_ref()) {
             Some(products) => products.get(&self.row.product_id).cloned(),
             None => {
-                ctx.loaders()?
+                Loaders::of(ctx)?
                     .products
                     .load_one(self.row.product_id)
                     .await?

@@ -3,6 +3,7 @@
 
 pub mod flows;
 pub mod graphql;
+pub mod loaders;
 pub mod model;
 pub mod store;
 pub mod subscriptions;

@@ -12,6 +12,7 @@ use crate::orders::OrderItemRow;
 use crate::users::UserRow;
 use crate::{catalog, orders, users};
 
+/// The loaders of one request; in the request's data whenever it has a tenant.
 pub struct Loaders {
     pub order_items: DataLoader<OrderItemsLoader>,
     pub products: DataLoader<ProductLoader>,
@@ -19,6 +20,13 @@ pub struct Loaders {
 }
 
 impl Loaders {
+    /// The request's loaders, or `TENANT_REQUIRED` when it has no tenant.
+    pub fn of<'c>(ctx: &'c async_graphql::Context<'_>) -> Result<&'c Loaders, AppError> {
+        ctx.data::<std::sync::Arc<Loaders>>()
+            .map(|loaders| &**loaders)
+            .map_err(|_| AppError::TenantRequired)
+    }
+
     pub fn new(db: &Db, tenant: TenantId) -> Self {
         Self {
             order_items: immediate(OrderItemsLoader(Scoped::new(db, tenant))),
