@@ -13,6 +13,9 @@ pub const DEFAULT_SQLITE_FILE: &str = "multistore.db";
 pub const DEFAULT_DB_ROLE: &str = "multistore_app";
 /// HS256 wants a key at least as long as its output.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
+/// Sign-ups (`register`, `registerVendor`) one client address may make per 15 minutes unless configured
+/// (`MULTISTORE_SIGNUPS_PER_ADDRESS`).
+pub const DEFAULT_SIGNUPS_PER_ADDRESS: u32 = 60;
 /// Open connections served at once unless configured (`MULTISTORE_MAX_CONNECTIONS`).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4_096;
 
@@ -138,7 +141,7 @@ impl Config {
             db_pool_size: None,
             db_role: Some(DEFAULT_DB_ROLE.to_owned()),
             cors_origins: Vec::new(),
-            signups_per_address: crate::auth::throttle::SIGNUPS_PER_ADDRESS,
+            signups_per_address: DEFAULT_SIGNUPS_PER_ADDRESS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             metrics_bind: None,
         })
@@ -276,7 +279,7 @@ fn load_or_generate_secret(path: &Path) -> anyhow::Result<(Vec<u8>, SecretSource
         );
         return Ok((secret, SecretSource::File(path.to_owned())));
     }
-    let secret = crate::auth::random_token(48);
+    let secret = crate::crypto::random_token(48);
     write_private_file(path, &secret)
         .with_context(|| format!("cannot keep the generated JWT secret in {}", path.display()))?;
     tracing::warn!(

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod events;

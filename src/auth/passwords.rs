@@ -50,7 +50,7 @@ impl Passwords {
         let dummy = match self.dummy_hash.get() {
             Some(hash) => hash.clone(),
             None => {
-                let hash = self.hash(&crate::auth::random_token(24)).await?;
+                let hash = self.hash(&crate::crypto::random_token(24)).await?;
                 self.dummy_hash.get_or_init(|| hash).clone()
             }
         };

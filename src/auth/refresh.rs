@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::auth::{random_token, sha256_hex};
+use crate::crypto::{random_token, sha256_hex};
 use crate::db::schema::refresh_tokens;
 use crate::db::{CacheWrite, Conn, TenantId, now};
 use crate::error::AppResult;

@@ -19,8 +19,6 @@ pub const PER_ACCOUNT: u32 = 5;
 /// Failed logins from one address within `WINDOW` (all stores and usernames) before it is locked.
 pub const PER_ADDRESS: u32 = 30;
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Sign-ups (`register`, `registerVendor`) from one address within `WINDOW`, unless configured.
-pub const SIGNUPS_PER_ADDRESS: u32 = 60;
 /// Entries kept before expired ones are swept out.
 const SWEEP_AT: usize = 10_000;
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::auth::sha256_hex;
+use crate::crypto::sha256_hex;
 use crate::db::{Conn, TenantId, now};
 use crate::error::{AppError, AppResult};
 use crate::events::OrderEventKind;

@@ -246,7 +246,7 @@ async fn refresh_tokens_are_stored_as_hashes(app: TestApp) {
     assert!(!stored.is_empty());
     for account in [&store.owner, &store.staff, &store.customer] {
         assert!(!stored.iter().any(|s| s.contains(&account.refresh_token)));
-        assert!(stored.contains(&multistore::auth::sha256_hex(&account.refresh_token)));
+        assert!(stored.contains(&multistore::crypto::sha256_hex(&account.refresh_token)));
     }
 }
 
