@@ -70,9 +70,12 @@ impl Metrics {
         *self.lock().statuses.entry(status).or_default() += 1;
     }
 
-    /// A GraphQL WebSocket connection opened (`1`) or closed (`-1`).
-    pub fn subscriber_sockets(&self, change: i64) {
-        self.sockets.fetch_add(change, Ordering::Relaxed);
+    /// A GraphQL WebSocket connection opened: counted from its upgrade (before it has sent
+    /// `connection_init`) until the returned guard is dropped, so sockets still waiting for their init
+    /// count against the cap too.
+    pub fn socket_opened(self: &std::sync::Arc<Self>) -> OpenSocket {
+        self.sockets.fetch_add(1, Ordering::Relaxed);
+        OpenSocket(self.clone())
     }
 
     /// GraphQL WebSocket connections open now.
@@ -206,4 +209,13 @@ fn escape(value: &str) -> String {
         }
     }
     out
+}
+
+/// An open GraphQL WebSocket connection, counted while it lives.
+pub struct OpenSocket(std::sync::Arc<Metrics>);
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.0.sockets.fetch_sub(1, Ordering::Relaxed);
+    }
 }

@@ -83,16 +83,31 @@ impl MediaType {
 /// A GraphQL answer in the request's media type. With `application/graphql-response+json` one
 /// operation refused before it ran is a 400 whose body has no `data`; a batch is always 200.
 fn graphql_response(media: MediaType, response: &BatchResponse) -> Response {
-    let mut status = StatusCode::OK;
-    let mut body = serde_json::to_value(response).unwrap_or_default();
     if media == MediaType::GraphqlResponse
         && let BatchResponse::Single(one) = response
         && failed_before_execution(one)
     {
-        status = StatusCode::BAD_REQUEST;
-        if let Some(fields) = body.as_object_mut() {
-            fields.remove("data");
-        }
+        let body = serde_json::to_value(response).unwrap_or_default();
+        return body_response(media, StatusCode::BAD_REQUEST, body);
+    }
+    // The common answer is written straight from the response, with no JSON tree in between.
+    let body = serde_json::to_vec(response).unwrap_or_default();
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, media.content_type())],
+        body,
+    )
+        .into_response()
+}
+
+/// A GraphQL-shaped body in the request's media type; a 400 in `application/graphql-response+json` has
+/// no `data` (nothing ran).
+fn body_response(media: MediaType, status: StatusCode, mut body: serde_json::Value) -> Response {
+    if media == MediaType::GraphqlResponse
+        && status == StatusCode::BAD_REQUEST
+        && let Some(fields) = body.as_object_mut()
+    {
+        fields.remove("data");
     }
     (
         status,
@@ -343,21 +358,9 @@ fn parse_body(bytes: &[u8]) -> Result<BatchRequest, AppError> {
 }
 
 /// An error answered outside GraphQL, with the GraphQL-shaped body of the contract, in the request's
-/// media type (a 400 in `application/graphql-response+json` has no `data`: nothing ran).
+/// media type.
 fn error_response(media: MediaType, status: StatusCode, err: AppError) -> Response {
-    let mut body = err.to_response_body();
-    if media == MediaType::GraphqlResponse
-        && status == StatusCode::BAD_REQUEST
-        && let Some(fields) = body.as_object_mut()
-    {
-        fields.remove("data");
-    }
-    (
-        status,
-        [(header::CONTENT_TYPE, media.content_type())],
-        body.to_string(),
-    )
-        .into_response()
+    body_response(media, status, err.to_response_body())
 }
 
 /// Stops a task when dropped.

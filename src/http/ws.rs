@@ -89,6 +89,7 @@ async fn session(
     client_ip: Option<std::net::IpAddr>,
     socket: WebSocket,
 ) {
+    let _open = state.app.metrics.socket_opened();
     let mut stopping = state.app.shutdown.watch();
     let (mut sink, mut source) = socket.split();
     let payload = match tokio::time::timeout(INIT_WAIT, first_message(&mut source)).await {
@@ -143,7 +144,6 @@ async fn session(
         }
     };
     tokio::pin!(expiry);
-    state.app.metrics.subscriber_sockets(1);
     loop {
         tokio::select! {
             next = protocol.next() => match next {
@@ -178,7 +178,6 @@ async fn session(
             }
         }
     }
-    state.app.metrics.subscriber_sockets(-1);
 }
 
 /// The payload of the socket's first message, which must be `connection_init`; `None` when the client
@@ -322,7 +321,7 @@ impl CodedSchema {
         identity::active_user(&self.state, identity.tenant_id, identity.user_id)
             .await
             .map(|_| ())
-            .map_err(|err| async_graphql::Error::from(err).into_server_error(Pos::default()))
+            .map_err(server_error)
     }
 
     /// One operation, admitted and run as over HTTP.
@@ -333,7 +332,7 @@ impl CodedSchema {
     ) -> BoxStream<'static, async_graphql::Response> {
         let admitted = match self.documents.admit(&mut request, &mut Budget::default()) {
             Ok(admitted) => admitted,
-            Err(error) => return futures_util::stream::once(async move { refusal(error) }).boxed(),
+            Err(error) => return refusal(error),
         };
         let documents = self.documents.clone();
         let mut admitted = Some(admitted);
@@ -361,8 +360,14 @@ impl Drop for Running {
     }
 }
 
-fn refusal(error: async_graphql::ServerError) -> async_graphql::Response {
-    async_graphql::Response::from_errors(vec![error])
+/// An operation answered with one error, and ended.
+fn refusal(error: async_graphql::ServerError) -> BoxStream<'static, async_graphql::Response> {
+    futures_util::stream::once(async move { async_graphql::Response::from_errors(vec![error]) })
+        .boxed()
+}
+
+fn server_error(err: AppError) -> async_graphql::ServerError {
+    async_graphql::Error::from(err).into_server_error(Pos::default())
 }
 
 impl Executor for CodedSchema {
@@ -382,13 +387,9 @@ impl Executor for CodedSchema {
     ) -> BoxStream<'static, async_graphql::Response> {
         if self.running.fetch_add(1, Ordering::Relaxed) >= MAX_SUBSCRIPTIONS {
             self.running.fetch_sub(1, Ordering::Relaxed);
-            let error = AppError::LimitExceeded(format!(
+            return refusal(server_error(AppError::LimitExceeded(format!(
                 "at most {MAX_SUBSCRIPTIONS} operations run at once on one socket; complete one first"
-            ));
-            let response = async_graphql::Response::from_errors(vec![
-                async_graphql::Error::from(error).into_server_error(async_graphql::Pos::default()),
-            ]);
-            return futures_util::stream::once(async move { response }).boxed();
+            ))));
         }
         let running = Running(self.running.clone());
         let this = self.clone();
@@ -399,7 +400,7 @@ impl Executor for CodedSchema {
         futures_util::stream::once(checked)
             .flat_map(move |checked| match checked {
                 Ok((this, request)) => this.run(request, session_data.clone()),
-                Err(error) => futures_util::stream::once(async move { refusal(error) }).boxed(),
+                Err(error) => refusal(error),
             })
             .map(move |response| {
                 let _running = &running;

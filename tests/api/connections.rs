@@ -167,3 +167,40 @@ async fn metrics_can_be_served_on_their_own_address() {
             .contains("multistore_db_pool_connections")
     );
 }
+
+/// WebSockets count against the cap from their upgrade, before they send `connection_init`: sockets that
+/// never initialise cannot pile up past it (the next upgrade is answered 503), and their places come back
+/// when they close.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockets_waiting_for_their_init_count_against_the_cap() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+    let app = TestApp::spawn_with(Backend::Sqlite, |config| config.max_connections = 2).await;
+    let upgrade = || async {
+        let url = format!("{}/graphql/ws", app.url.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().unwrap();
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        tokio_tungstenite::connect_async(request).await
+    };
+    let first = upgrade().await.expect("the first socket opens");
+    let second = upgrade().await.expect("the second socket opens");
+    // Let both sessions start (and be counted) before the third asks.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    match upgrade().await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 503)
+        }
+        other => panic!("expected 503, got {:?}", other.map(|_| ())),
+    }
+    drop((first, second));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while upgrade().await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "places never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
