@@ -1,4 +1,4 @@
-//! `AppError`: the one way out of a resolver, a store function or the request context.
+//! `AppError`: the one way out of a resolver, a service or the request context.
 //!
 //! Each variant has a code of the contract (section 5). `AppError` deliberately does not implement
 //! `Display`: async-graphql converts any `Display` type into an error by copying its text and dropping its
@@ -8,7 +8,10 @@
 use std::fmt;
 
 use async_graphql::ErrorExtensions;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
+
+use crate::db::DbError;
+use crate::values::Invalid;
 
 /// Contract error codes (CONTRACT.md section 5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,40 +234,38 @@ impl From<AppError> for async_graphql::Error {
     }
 }
 
-impl From<DieselError> for AppError {
-    /// Not found stays not found; a unique violation is a conflict; everything else is internal (logged).
-    fn from(err: DieselError) -> Self {
+impl From<DbError> for AppError {
+    /// A unique violation that no service named is a conflict; a database that cannot be reached is
+    /// `Unavailable`; anything else is internal. The cause is logged, never shown.
+    fn from(err: DbError) -> Self {
         match err {
-            DieselError::NotFound => AppError::NotFound("not found"),
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                AppError::Conflict {
-                    field: None,
-                    message: "this value is already taken".into(),
-                }
-            }
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                tracing::error!(cause = %info.message(), "database connection lost");
+            DbError::Unique(_) => AppError::Conflict {
+                field: None,
+                message: "this value is already taken".into(),
+            },
+            DbError::Unavailable(cause) => {
+                tracing::error!(%cause, "database unavailable");
                 AppError::Unavailable
             }
-            other => AppError::internal(format_args!("database: {other}")),
+            DbError::Failed(cause) => AppError::internal(format_args!("database: {cause}")),
         }
     }
 }
 
-impl From<crate::db::PoolError> for AppError {
-    /// No connection could be had in time: the database is down or overloaded.
-    fn from(err: crate::db::PoolError) -> Self {
-        tracing::error!(cause = %err, "no database connection");
-        AppError::Unavailable
+impl From<DieselError> for AppError {
+    /// What a transaction's own statements fail with (see `transaction!`).
+    fn from(err: DieselError) -> Self {
+        DbError::from(err).into()
     }
 }
 
-/// Whether a diesel error is the unique violation of a constraint; used to name the field in a `CONFLICT`.
-pub fn is_unique_violation(err: &DieselError) -> bool {
-    matches!(
-        err,
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
-    )
+impl From<Invalid> for AppError {
+    fn from(invalid: Invalid) -> Self {
+        AppError::BadInput {
+            field: invalid.field,
+            message: invalid.message,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
-pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod identity;
@@ -19,7 +18,7 @@ pub mod schema;
 pub mod shutdown;
 pub mod state;
 pub mod users;
-pub mod validation;
+pub mod values;
 pub mod vendors;
 
 use std::future::Future;

@@ -26,10 +26,11 @@ pub struct Subscription(crate::orders::subscriptions::OrdersSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
-/// The schema serving requests with `state` in its data. Depth and cost are bounded before the schema
+/// The schema serving requests with each domain's service in its data (resolvers ask for their own
+/// domain's with `ctx.service::<T>()`). Depth and cost are bounded before the schema
 /// sees a document (`documents`, `limits`). With introspection off (production), field suggestions are
 /// off too: neither may map the schema for a stranger.
-pub fn build_schema(state: AppState) -> AppSchema {
+pub fn build_schema(state: &AppState) -> AppSchema {
     let mut builder = Schema::build(
         Query::default(),
         Mutation::default(),
@@ -39,7 +40,13 @@ pub fn build_schema(state: AppState) -> AppSchema {
     if !state.config.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }
-    builder.data(state).finish()
+    builder
+        .data(state.accounts.clone())
+        .data(state.catalog.clone())
+        .data(state.people.clone())
+        .data(state.stores.clone())
+        .data(state.orders.clone())
+        .finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.

@@ -1,26 +1,32 @@
-//! What every request shares: the database, the settings, the token keys and the password hasher.
+//! The service's parts, made once at start: the database, the settings, and each domain's service with
+//! only what it needs. It sits near the top of the house: it imports the domains, and no domain imports
+//! it (each resolver asks the context for its own domain's service, which the schema was built with).
 
 use std::sync::Arc;
 
-use crate::auth::throttle::LoginThrottle;
-use crate::auth::{Passwords, TokenKeys};
+use crate::auth::Accounts;
+use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::db::Db;
-use crate::events::Events;
-use crate::identity::TenantDirectory;
+use crate::identity::{Gate, TokenKeys};
 use crate::metrics::Metrics;
+use crate::orders::{OrderEvents, Orders};
 use crate::shutdown::Shutdown;
+use crate::users::People;
+use crate::vendors::Stores;
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
-    pub tokens: Arc<TokenKeys>,
-    pub passwords: Passwords,
-    pub throttle: Arc<LoginThrottle>,
-    pub tenants: Arc<TenantDirectory>,
+    /// Settles each request's tenant and caller.
+    pub gate: Gate,
+    pub accounts: Accounts,
+    pub catalog: Catalog,
+    pub people: People,
+    pub stores: Stores,
+    pub orders: Orders,
     pub metrics: Arc<Metrics>,
-    pub events: Arc<Events>,
     /// Tells connections and sockets the service is stopping.
     pub shutdown: Shutdown,
 }
@@ -28,16 +34,25 @@ pub struct AppState {
 impl AppState {
     /// Needs a Tokio runtime: on PostgreSQL it starts the instance's event listener.
     pub fn new(config: Config, db: Db) -> Self {
+        let tokens = Arc::new(TokenKeys::new(&config));
+        let gate = Gate::new(db.clone(), tokens.clone());
+        let events = OrderEvents::start(&config);
         Self {
-            tokens: Arc::new(TokenKeys::new(&config)),
-            passwords: Passwords::new(config.bcrypt_cost),
-            throttle: Arc::default(),
-            tenants: Arc::default(),
+            accounts: Accounts::new(db.clone(), tokens, &config),
+            catalog: Catalog::new(db.clone()),
+            people: People::new(db.clone()),
+            stores: Stores::new(db.clone()),
+            orders: Orders::new(db.clone(), events, gate.clone()),
+            gate,
             metrics: Arc::default(),
-            events: Events::start(&config),
             shutdown: Shutdown::default(),
             config: Arc::new(config),
             db,
         }
+    }
+
+    /// Whether events from other instances reach this one (for readiness).
+    pub fn hears_events(&self) -> bool {
+        self.orders.events().is_listening()
     }
 }

@@ -1,17 +1,23 @@
-//! Account flows: opening a store, signing up as a customer, signing in. Each checks its input, writes in
-//! one transaction, and hands back the tokens of the signed-in user.
+//! The account service: opening a store, signing up as a customer, signing in, refreshing, signing out,
+//! changing a password, adding and deactivating staff. Each takes parsed input (`crate::values`), writes
+//! in one transaction, and hands back the tokens of the signed-in user.
 
-use crate::auth::refresh;
-use crate::auth::tokens::Subject;
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::db::{self, Conn, TenantId, now};
+use chrono::NaiveDateTime;
+
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::{Passwords, refresh, store};
+use crate::config::Config;
+use crate::db::{self, Conn, Db, DbError, TenantId, now};
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::identity::{Role, Subject, TokenKeys};
 use crate::transaction;
+use crate::users::UserRow;
 use crate::users::model::NewUser;
-use crate::users::{Role, UserRow};
-use crate::validation;
+use crate::values::{Domain, Email, Password, PersonName, StoreName, Username};
 use crate::vendors::VendorRow;
 use crate::vendors::model::NewVendor;
 use crate::{users, vendors};
@@ -24,202 +30,43 @@ pub struct SignedIn {
     pub vendor: VendorRow,
 }
 
-/// The person part of a sign-up, as given by the client.
-pub struct NewAccount<'a> {
-    pub username: &'a str,
-    pub email: &'a str,
-    pub password: &'a str,
-    pub first_name: Option<&'a str>,
-    pub last_name: Option<&'a str>,
+/// The person part of a sign-up.
+pub struct AccountDraft {
+    pub username: Username,
+    pub email: Email,
+    pub password: Password,
+    pub first_name: PersonName,
+    pub last_name: PersonName,
 }
 
-/// A store's part of `registerVendor`, as given by the client.
-pub struct NewStore<'a> {
-    pub store_name: &'a str,
-    pub domain: &'a str,
-    pub contact_email: Option<&'a str>,
+/// A store's part of `registerVendor`.
+pub struct StoreDraft {
+    pub store_name: StoreName,
+    pub domain: Domain,
+    pub contact_email: Option<Email>,
 }
 
-/// An account whose fields passed the rules, with its password hashed.
-struct CheckedAccount {
-    username: String,
-    email: String,
+/// An account ready to be written, its password hashed.
+struct HashedAccount {
+    draft: AccountDraft,
     password_hash: String,
-    first_name: String,
-    last_name: String,
 }
 
-impl CheckedAccount {
-    /// Checks the fields, then counts the sign-up against its address's limit, then hashes.
-    async fn check(
-        state: &AppState,
-        account: &NewAccount<'_>,
-        address: Option<IpAddr>,
-    ) -> AppResult<Self> {
-        let username = validation::username("username", account.username)?;
-        let email = validation::email("email", account.email)?;
-        validation::password("password", account.password)?;
-        let first_name = validation::person_name("firstName", account.first_name)?;
-        let last_name = validation::person_name("lastName", account.last_name)?;
-        // Hashing is the slow part: it comes after every cheap check, and is throttled per address.
-        state
-            .throttle
-            .sign_up(address, state.config.signups_per_address)?;
-        let password_hash = state.passwords.hash(account.password).await?;
-        Ok(Self {
-            username,
-            email,
-            password_hash,
-            first_name,
-            last_name,
-        })
-    }
-
-    fn row<'a>(&'a self, vendor_id: i64, role: Role) -> NewUser<'a> {
+impl HashedAccount {
+    fn row(&self, role: Role) -> NewUser<'_> {
         let at = now();
         NewUser {
-            vendor_id,
-            username: &self.username,
-            email: &self.email,
+            username: &self.draft.username,
+            email: &self.draft.email,
             password_hash: &self.password_hash,
-            first_name: &self.first_name,
-            last_name: &self.last_name,
+            first_name: &self.draft.first_name,
+            last_name: &self.draft.last_name,
             role: role.as_str(),
             is_active: true,
             created_at: at,
             updated_at: at,
         }
     }
-}
-
-/// Opens a store and its owner's account, and signs the owner in.
-pub async fn register_vendor(
-    state: &AppState,
-    store: &NewStore<'_>,
-    owner: &NewAccount<'_>,
-    address: Option<IpAddr>,
-) -> AppResult<SignedIn> {
-    let store_name = validation::store_name("storeName", store.store_name)?;
-    let domain = validation::domain("domain", store.domain)?;
-    let contact_email = store
-        .contact_email
-        .filter(|e| !e.trim().is_empty())
-        .map(|e| validation::email("contactEmail", e))
-        .transpose()?;
-    let owner = CheckedAccount::check(state, owner, address).await?;
-
-    let mut pooled = state.db.unscoped().await?;
-    transaction!(&mut pooled.conn(), |conn| {
-        let at = now();
-        let vendor = vendors::store::insert(
-            conn,
-            &NewVendor {
-                store_name: &store_name,
-                domain: &domain,
-                contact_email: contact_email.as_deref(),
-                created_at: at,
-                updated_at: at,
-            },
-        )
-        .await?;
-        // From here on the new store is the tenant of this connection.
-        db::set_tenant(conn, Some(vendor.tenant_id()));
-        let user = users::store::insert(conn, &owner.row(vendor.id, Role::Owner)).await?;
-        sign_in(state, conn, vendor, user, None).await
-    })
-}
-
-/// Signs up a customer of the store and signs them in. Owners and staff are never made here.
-pub async fn register_customer(
-    state: &AppState,
-    tenant: TenantId,
-    account: &NewAccount<'_>,
-    address: Option<IpAddr>,
-) -> AppResult<SignedIn> {
-    let account = CheckedAccount::check(state, account, address).await?;
-    let mut pooled = state.db.tenant(tenant).await?;
-    transaction!(&mut pooled.conn(), |conn| {
-        let user = users::store::insert(conn, &account.row(tenant.0, Role::Customer)).await?;
-        let vendor = store_of(conn, tenant).await?;
-        sign_in(state, conn, vendor, user, None).await
-    })
-}
-
-/// The vendor row of a tenant known to exist (its users do).
-async fn store_of(conn: &mut Conn<'_>, tenant: TenantId) -> AppResult<VendorRow> {
-    vendors::store::find(conn, tenant)
-        .await?
-        .ok_or(AppError::TenantNotFound)
-}
-
-/// Checks a username and password in the store. An unknown user, a wrong password and a deactivated
-/// account give the same answer after about the same time. Failures are throttled per account and per
-/// client address.
-pub async fn login(
-    state: &AppState,
-    tenant: TenantId,
-    username: &str,
-    password: &str,
-    client: Option<IpAddr>,
-) -> AppResult<SignedIn> {
-    state.throttle.check(tenant, username, client)?;
-    // No pooled connection is held while bcrypt runs: a flood of logins queued on the hasher must not
-    // take every connection from the requests that only read.
-    let user = {
-        let mut pooled = state.db.tenant(tenant).await?;
-        users::store::find_by_username(&mut pooled.conn(), tenant, username).await?
-    };
-    let verified = match &user {
-        Some(user) => {
-            state
-                .passwords
-                .verify(password, &user.password_hash)
-                .await?
-        }
-        None => state.passwords.verify_dummy(password).await?,
-    };
-    match user {
-        Some(user) if verified && user.is_active => {
-            state.throttle.succeeded(tenant, username);
-            let mut pooled = state.db.tenant(tenant).await?;
-            let conn = &mut pooled.conn();
-            let vendor = store_of(conn, tenant).await?;
-            sign_in(state, conn, vendor, user, None).await
-        }
-        _ => {
-            state.throttle.failed(tenant, username, client);
-            Err(AppError::Unauthenticated("wrong username or password"))
-        }
-    }
-}
-
-/// Adds a staff member to the owner's store.
-pub async fn create_staff(
-    state: &AppState,
-    tenant: TenantId,
-    account: &NewAccount<'_>,
-) -> AppResult<UserRow> {
-    // An owner adding staff is signed in and not throttled as sign-ups from strangers are.
-    let account = CheckedAccount::check(state, account, None).await?;
-    let mut pooled = state.db.tenant(tenant).await?;
-    users::store::insert(&mut pooled.conn(), &account.row(tenant.0, Role::Staff)).await
-}
-
-/// Deactivates a staff member: they cannot sign in, their access tokens fail the per-request check at
-/// once, and their refresh tokens are revoked.
-pub async fn deactivate_staff(
-    state: &AppState,
-    tenant: TenantId,
-    user_id: i64,
-) -> AppResult<UserRow> {
-    let mut pooled = state.db.tenant(tenant).await?;
-    transaction!(&mut pooled.conn(), |conn| {
-        let user = users::store::deactivate_staff(conn, tenant, user_id)
-            .await?
-            .ok_or(AppError::NotFound("no such staff member"))?;
-        refresh::revoke_user(conn, tenant, user.id).await?;
-        Ok(user)
-    })
 }
 
 /// What presenting a refresh token came to.
@@ -230,121 +77,314 @@ enum Refreshed {
     Refused,
 }
 
-/// Trades a refresh token for a new pair. The old token dies; presenting a token that was already
-/// traded revokes its whole family (someone else has it), and is refused.
-pub async fn refresh(
-    state: &AppState,
-    token: &str,
-    header_tenant: Option<TenantId>,
-) -> AppResult<SignedIn> {
-    let refused = || AppError::Unauthenticated("this refresh token is not valid");
-    let (tenant, hash) = refresh::parse(token).ok_or_else(refused)?;
-    if header_tenant.is_some_and(|header| header != tenant) {
-        return Err(AppError::Forbidden("this token belongs to another store"));
+/// The account service: the database, the token keys it mints with, the password hasher and the
+/// throttles of failed logins and sign-ups.
+#[derive(Clone)]
+pub struct Accounts {
+    db: Db,
+    tokens: Arc<TokenKeys>,
+    passwords: Passwords,
+    throttle: Arc<LoginThrottle>,
+    refresh_ttl: Duration,
+    signups_per_address: u32,
+}
+
+impl Accounts {
+    pub fn new(db: Db, tokens: Arc<TokenKeys>, config: &Config) -> Self {
+        Self {
+            db,
+            tokens,
+            passwords: Passwords::new(config.bcrypt_cost),
+            throttle: Arc::default(),
+            refresh_ttl: config.refresh_token_ttl,
+            signups_per_address: config.signups_per_address,
+        }
     }
-    let mut pooled = state.db.tenant(tenant).await?;
-    let outcome = transaction!(&mut pooled.conn(), |conn| {
-        let Some(row) = refresh::find(conn, tenant, &hash).await? else {
-            return Ok(Refreshed::Refused);
+
+    /// Counts a sign-up against its address's limit, then hashes: hashing is the slow part, so it
+    /// comes after every cheap check and is throttled per address.
+    async fn hashed(
+        &self,
+        draft: AccountDraft,
+        address: Option<IpAddr>,
+    ) -> AppResult<HashedAccount> {
+        self.throttle.sign_up(address, self.signups_per_address)?;
+        let password_hash = self.passwords.hash(&draft.password).await?;
+        Ok(HashedAccount {
+            draft,
+            password_hash,
+        })
+    }
+
+    /// Opens a store and its owner's account, and signs the owner in.
+    pub async fn register_vendor(
+        &self,
+        store: StoreDraft,
+        owner: AccountDraft,
+        address: Option<IpAddr>,
+    ) -> AppResult<SignedIn> {
+        let owner = self.hashed(owner, address).await?;
+        let mut pooled = self.db.unscoped().await?;
+        transaction!(&mut pooled.conn(), AppError, |conn| {
+            let at = now();
+            let vendor = vendors::store::insert(
+                conn,
+                &NewVendor {
+                    store_name: &store.store_name,
+                    domain: &store.domain,
+                    contact_email: store.contact_email.as_deref(),
+                    created_at: at,
+                    updated_at: at,
+                },
+            )
+            .await
+            .map_err(|err| taken(err, "domain", "this domain is already taken"))?;
+            // From here on the new store is the tenant of this connection.
+            let tenant = vendor.tenant_id();
+            db::set_tenant(conn, Some(tenant));
+            let user = insert_user(conn, tenant, &owner, Role::Owner).await?;
+            self.sign_in(conn, vendor, user, None).await
+        })
+    }
+
+    /// Signs up a customer of the store and signs them in. Owners and staff are never made here.
+    pub async fn register_customer(
+        &self,
+        tenant: TenantId,
+        account: AccountDraft,
+        address: Option<IpAddr>,
+    ) -> AppResult<SignedIn> {
+        let account = self.hashed(account, address).await?;
+        let mut pooled = self.db.tenant(tenant).await?;
+        transaction!(&mut pooled.conn(), AppError, |conn| {
+            let user = insert_user(conn, tenant, &account, Role::Customer).await?;
+            let vendor = store_of(conn, tenant).await?;
+            self.sign_in(conn, vendor, user, None).await
+        })
+    }
+
+    /// Checks a username and password in the store. An unknown user, a wrong password and a
+    /// deactivated account give the same answer after about the same time. Failures are throttled per
+    /// account and per client address.
+    pub async fn login(
+        &self,
+        tenant: TenantId,
+        username: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> AppResult<SignedIn> {
+        self.throttle.check(tenant, username, client)?;
+        // No pooled connection is held while bcrypt runs: a flood of logins queued on the hasher must
+        // not take every connection from the requests that only read.
+        let user = {
+            let mut pooled = self.db.tenant(tenant).await?;
+            users::store::find_by_username(&mut pooled.conn(), tenant, username).await?
         };
-        if row.revoked_at.is_some() || row.expires_at <= now() {
-            return Ok(Refreshed::Refused);
-        }
-        if !refresh::mark_rotated(conn, tenant, row.id).await? {
-            refresh::revoke_family(conn, tenant, &row.family_id).await?;
-            return Ok(Refreshed::Reused);
-        }
-        let user = users::store::find(conn, tenant, row.user_id).await?;
-        let vendor = vendors::store::find(conn, tenant).await?;
-        let (Some(user), Some(vendor)) = (user.filter(|u| u.is_active), vendor) else {
-            return Ok(Refreshed::Refused);
+        let verified = match &user {
+            Some(user) => self.passwords.verify(password, &user.password_hash).await?,
+            None => self.passwords.verify_dummy(password).await?,
         };
-        let signed = sign_in(state, conn, vendor, user, Some(&row.family_id)).await?;
-        Ok(Refreshed::Signed(Box::new(signed)))
-    })?;
-    match outcome {
-        Refreshed::Signed(signed) => Ok(*signed),
-        Refreshed::Reused => {
-            tracing::warn!(
-                tenant = tenant.0,
-                "a rotated refresh token was presented again; its family is revoked"
-            );
-            Err(refused())
+        match user {
+            Some(user) if verified && user.is_active => {
+                self.throttle.succeeded(tenant, username);
+                let mut pooled = self.db.tenant(tenant).await?;
+                let conn = &mut pooled.conn();
+                let vendor = store_of(conn, tenant).await?;
+                self.sign_in(conn, vendor, user, None).await
+            }
+            _ => {
+                self.throttle.failed(tenant, username, client);
+                Err(AppError::Unauthenticated("wrong username or password"))
+            }
         }
-        Refreshed::Refused => Err(refused()),
     }
-}
 
-/// Revokes the family of a refresh token; `false` when the token names nothing live.
-pub async fn logout(state: &AppState, token: &str) -> AppResult<bool> {
-    let Some((tenant, hash)) = refresh::parse(token) else {
-        return Ok(false);
-    };
-    let mut pooled = state.db.tenant(tenant).await?;
-    transaction!(&mut pooled.conn(), |conn| {
-        match refresh::find(conn, tenant, &hash).await? {
-            Some(row) => Ok(refresh::revoke_family(conn, tenant, &row.family_id).await? > 0),
-            None => Ok(false),
+    /// Adds a staff member to the owner's store.
+    pub async fn create_staff(
+        &self,
+        tenant: TenantId,
+        account: AccountDraft,
+    ) -> AppResult<UserRow> {
+        // An owner adding staff is signed in and not throttled as sign-ups from strangers are.
+        let account = self.hashed(account, None).await?;
+        let mut pooled = self.db.tenant(tenant).await?;
+        insert_user(&mut pooled.conn(), tenant, &account, Role::Staff).await
+    }
+
+    /// Deactivates a staff member: they cannot sign in, their access tokens fail the per-request check
+    /// at once, and their refresh tokens are revoked.
+    pub async fn deactivate_staff(
+        &self,
+        tenant: TenantId,
+        user_id: Option<i64>,
+    ) -> AppResult<UserRow> {
+        let no_such_staff = || AppError::NotFound("no such staff member");
+        let user_id = user_id.ok_or_else(no_such_staff)?;
+        let mut pooled = self.db.tenant(tenant).await?;
+        transaction!(&mut pooled.conn(), AppError, |conn| {
+            let user = users::store::deactivate_staff(conn, tenant, user_id)
+                .await?
+                .ok_or_else(no_such_staff)?;
+            store::revoke_user(conn, tenant, user.id).await?;
+            Ok(user)
+        })
+    }
+
+    /// Trades a refresh token for a new pair. The old token dies; presenting a token that was already
+    /// traded revokes its whole family (someone else has it), and is refused.
+    pub async fn refresh(
+        &self,
+        token: &str,
+        header_tenant: Option<TenantId>,
+    ) -> AppResult<SignedIn> {
+        let refused = || AppError::Unauthenticated("this refresh token is not valid");
+        let (tenant, hash) = refresh::parse(token).ok_or_else(refused)?;
+        if header_tenant.is_some_and(|header| header != tenant) {
+            return Err(AppError::Forbidden("this token belongs to another store"));
         }
-    })
+        let mut pooled = self.db.tenant(tenant).await?;
+        let outcome = transaction!(&mut pooled.conn(), AppError, |conn| {
+            let Some(row) = store::find(conn, tenant, &hash).await? else {
+                return Ok(Refreshed::Refused);
+            };
+            if row.revoked_at.is_some() || row.expires_at <= now() {
+                return Ok(Refreshed::Refused);
+            }
+            if !store::mark_rotated(conn, tenant, row.id).await? {
+                store::revoke_family(conn, tenant, &row.family_id).await?;
+                return Ok(Refreshed::Reused);
+            }
+            let user = users::store::find(conn, tenant, row.user_id).await?;
+            let vendor = vendors::store::find(conn, tenant).await?;
+            let (Some(user), Some(vendor)) = (user.filter(|u| u.is_active), vendor) else {
+                return Ok(Refreshed::Refused);
+            };
+            let signed = self
+                .sign_in(conn, vendor, user, Some(&row.family_id))
+                .await?;
+            Ok(Refreshed::Signed(Box::new(signed)))
+        })?;
+        match outcome {
+            Refreshed::Signed(signed) => Ok(*signed),
+            Refreshed::Reused => {
+                tracing::warn!(
+                    tenant = tenant.0,
+                    "a rotated refresh token was presented again; its family is revoked"
+                );
+                Err(refused())
+            }
+            Refreshed::Refused => Err(refused()),
+        }
+    }
+
+    /// Revokes the family of a refresh token; `false` when the token names nothing live.
+    pub async fn logout(&self, token: &str) -> AppResult<bool> {
+        let Some((tenant, hash)) = refresh::parse(token) else {
+            return Ok(false);
+        };
+        let mut pooled = self.db.tenant(tenant).await?;
+        transaction!(&mut pooled.conn(), AppError, |conn| {
+            match store::find(conn, tenant, &hash).await? {
+                Some(row) => Ok(store::revoke_family(conn, tenant, &row.family_id).await? > 0),
+                None => Ok(false),
+            }
+        })
+    }
+
+    /// Changes the signed-in user's password after checking the current one (throttled like a login),
+    /// and revokes their refresh tokens: every other session must sign in again.
+    pub async fn change_password(
+        &self,
+        tenant: TenantId,
+        user_id: i64,
+        current: &str,
+        new: Password,
+        client: Option<IpAddr>,
+    ) -> AppResult<()> {
+        let user = {
+            let mut pooled = self.db.tenant(tenant).await?;
+            users::store::find(&mut pooled.conn(), tenant, user_id).await?
+        }
+        .ok_or(AppError::Unauthenticated("this account is not active"))?;
+        self.throttle.check(tenant, &user.username, client)?;
+        if !self.passwords.verify(current, &user.password_hash).await? {
+            self.throttle.failed(tenant, &user.username, client);
+            return Err(AppError::Unauthenticated("the current password is wrong"));
+        }
+        let hash = self.passwords.hash(&new).await?;
+        let mut pooled = self.db.tenant(tenant).await?;
+        transaction!(&mut pooled.conn(), AppError, |conn| {
+            users::store::set_password_hash(conn, tenant, user.id, &hash).await?;
+            store::revoke_user(conn, tenant, user.id).await?;
+            Ok(())
+        })
+    }
+
+    /// Mints an access token and a refresh token (in `family`, or a new one) for `user`.
+    async fn sign_in(
+        &self,
+        conn: &mut Conn<'_>,
+        vendor: VendorRow,
+        user: UserRow,
+        family: Option<&str>,
+    ) -> AppResult<SignedIn> {
+        let access_token = self.tokens.issue_access(&Subject {
+            user_id: user.id,
+            tenant_id: vendor.id,
+            tenant_domain: &vendor.domain,
+            role: user.role(),
+        })?;
+        let tenant = vendor.tenant_id();
+        let (refresh_token, hash) = refresh::mint(tenant);
+        let family = family.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+        store::insert(conn, tenant, user.id, &hash, &family, self.expiry()).await?;
+        Ok(SignedIn {
+            access_token,
+            refresh_token,
+            user,
+            vendor,
+        })
+    }
+
+    /// When a refresh token minted now expires.
+    fn expiry(&self) -> NaiveDateTime {
+        chrono::TimeDelta::from_std(self.refresh_ttl)
+            .ok()
+            .and_then(|ttl| now().checked_add_signed(ttl))
+            .unwrap_or(NaiveDateTime::MAX)
+    }
 }
 
-/// Changes the signed-in user's password after checking the current one (throttled like a login), and
-/// revokes their refresh tokens: every other session must sign in again.
-pub async fn change_password(
-    state: &AppState,
-    tenant: TenantId,
-    user_id: i64,
-    current: &str,
-    new: &str,
-    client: Option<IpAddr>,
-) -> AppResult<()> {
-    validation::password("newPassword", new)?;
-    let user = {
-        let mut pooled = state.db.tenant(tenant).await?;
-        users::store::find(&mut pooled.conn(), tenant, user_id).await?
-    }
-    .ok_or(AppError::Unauthenticated("this account is not active"))?;
-    state.throttle.check(tenant, &user.username, client)?;
-    if !state.passwords.verify(current, &user.password_hash).await? {
-        state.throttle.failed(tenant, &user.username, client);
-        return Err(AppError::Unauthenticated("the current password is wrong"));
-    }
-    let hash = state.passwords.hash(new).await?;
-    let mut pooled = state.db.tenant(tenant).await?;
-    transaction!(&mut pooled.conn(), |conn| {
-        users::store::set_password_hash(conn, tenant, user.id, &hash).await?;
-        refresh::revoke_user(conn, tenant, user.id).await?;
-        Ok(())
-    })
-}
-
-/// Mints an access token and a refresh token (in `family`, or a new one) for `user`.
-async fn sign_in(
-    state: &AppState,
+/// Writes a user of the tenant; a username taken in the store is a `CONFLICT` on `username`.
+async fn insert_user(
     conn: &mut Conn<'_>,
-    vendor: VendorRow,
-    user: UserRow,
-    family: Option<&str>,
-) -> AppResult<SignedIn> {
-    let access_token = state.tokens.issue_access(&Subject {
-        user_id: user.id,
-        tenant_id: vendor.id,
-        tenant_domain: &vendor.domain,
-        role: user.role(),
-    })?;
-    let refresh_token = refresh::issue(
-        conn,
-        vendor.tenant_id(),
-        user.id,
-        family,
-        state.config.refresh_token_ttl,
-    )
-    .await?;
-    Ok(SignedIn {
-        access_token,
-        refresh_token,
-        user,
-        vendor,
-    })
+    tenant: TenantId,
+    account: &HashedAccount,
+    role: Role,
+) -> AppResult<UserRow> {
+    users::store::insert(conn, tenant, &account.row(role))
+        .await
+        .map_err(|err| {
+            taken(
+                err,
+                "username",
+                "this username is already taken in this store",
+            )
+        })
+}
+
+/// A unique violation as the `CONFLICT` of the field whose rule it stands for.
+fn taken(err: DbError, field: &str, message: &str) -> AppError {
+    if err.is_unique_violation() {
+        AppError::conflict(field, message)
+    } else {
+        err.into()
+    }
+}
+
+/// The vendor row of a tenant known to exist (its users do).
+async fn store_of(conn: &mut Conn<'_>, tenant: TenantId) -> AppResult<VendorRow> {
+    vendors::store::find(conn, tenant)
+        .await?
+        .ok_or(AppError::TenantNotFound)
 }

@@ -2,13 +2,14 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
-use crate::auth::RoleGuard;
-use crate::auth::accounts::{self, NewAccount, NewStore, SignedIn};
-use crate::error::{AppError, AppResult};
+use crate::auth::Accounts;
+use crate::auth::accounts::{AccountDraft, SignedIn, StoreDraft};
+use crate::error::AppResult;
 use crate::graphql::ContextExt as _;
 use crate::graphql::pagination::parse_id;
-use crate::users::Role;
+use crate::identity::{Role, RoleGuard};
 use crate::users::graphql::User;
+use crate::values::{Domain, Email, Password, PersonName, StoreName, Username};
 use crate::vendors::graphql::Vendor;
 
 #[derive(SimpleObject)]
@@ -69,6 +70,23 @@ pub struct CreateStaffInput {
     pub last_name: Option<String>,
 }
 
+/// The person fields of a sign-up, parsed in the order a client reads its errors.
+fn account(
+    username: &str,
+    email: &str,
+    password: &str,
+    first_name: Option<&str>,
+    last_name: Option<&str>,
+) -> AppResult<AccountDraft> {
+    Ok(AccountDraft {
+        username: Username::parse("username", username)?,
+        email: Email::parse("email", email)?,
+        password: Password::parse("password", password)?,
+        first_name: PersonName::parse("firstName", first_name)?,
+        last_name: PersonName::parse("lastName", last_name)?,
+    })
+}
+
 #[derive(Default)]
 pub struct AuthMutation;
 
@@ -80,56 +98,53 @@ impl AuthMutation {
         ctx: &Context<'_>,
         input: RegisterVendorInput,
     ) -> AppResult<AuthPayload> {
-        let store = NewStore {
-            store_name: &input.store_name,
-            domain: &input.domain,
-            contact_email: input.contact_email.as_deref(),
+        let store = StoreDraft {
+            store_name: StoreName::parse("storeName", &input.store_name)?,
+            domain: Domain::parse("domain", &input.domain)?,
+            contact_email: Email::parse_optional("contactEmail", input.contact_email.as_deref())?,
         };
-        let owner = NewAccount {
-            username: &input.username,
-            email: &input.email,
-            password: &input.password,
-            first_name: input.first_name.as_deref(),
-            last_name: input.last_name.as_deref(),
-        };
+        let owner = account(
+            &input.username,
+            &input.email,
+            &input.password,
+            input.first_name.as_deref(),
+            input.last_name.as_deref(),
+        )?;
         let address = ctx.request().client_ip;
-        Ok(
-            accounts::register_vendor(ctx.state(), &store, &owner, address)
-                .await?
-                .into(),
-        )
+        let accounts = ctx.service::<Accounts>();
+        Ok(accounts
+            .register_vendor(store, owner, address)
+            .await?
+            .into())
     }
 
     /// Signs up a customer of the store named by `X-Tenant-Domain`, and signs them in.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> AppResult<AuthPayload> {
         let tenant = ctx.request().tenant_id()?;
-        let account = NewAccount {
-            username: &input.username,
-            email: &input.email,
-            password: &input.password,
-            first_name: input.first_name.as_deref(),
-            last_name: input.last_name.as_deref(),
-        };
+        let customer = account(
+            &input.username,
+            &input.email,
+            &input.password,
+            input.first_name.as_deref(),
+            input.last_name.as_deref(),
+        )?;
         let address = ctx.request().client_ip;
-        Ok(
-            accounts::register_customer(ctx.state(), tenant, &account, address)
-                .await?
-                .into(),
-        )
+        let accounts = ctx.service::<Accounts>();
+        Ok(accounts
+            .register_customer(tenant, customer, address)
+            .await?
+            .into())
     }
 
     /// Signs in to the store named by `X-Tenant-Domain`.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> AppResult<AuthPayload> {
         let tenant = ctx.request().tenant_id()?;
-        let signed_in = accounts::login(
-            ctx.state(),
-            tenant,
-            &input.username,
-            &input.password,
-            ctx.request().client_ip,
-        )
-        .await?;
-        Ok(signed_in.into())
+        let client = ctx.request().client_ip;
+        let accounts = ctx.service::<Accounts>();
+        Ok(accounts
+            .login(tenant, &input.username, &input.password, client)
+            .await?
+            .into())
     }
 
     /// Trades a refresh token for a new pair; the old one stops working. Presenting a refresh token that
@@ -140,16 +155,16 @@ impl AuthMutation {
         refresh_token: String,
     ) -> AppResult<AuthPayload> {
         let header_tenant = ctx.request().tenant.as_ref().map(|tenant| tenant.id);
-        Ok(
-            accounts::refresh(ctx.state(), &refresh_token, header_tenant)
-                .await?
-                .into(),
-        )
+        let accounts = ctx.service::<Accounts>();
+        Ok(accounts
+            .refresh(&refresh_token, header_tenant)
+            .await?
+            .into())
     }
 
     /// Ends the sign-in the refresh token belongs to; `false` when it names no live sign-in.
     async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> AppResult<bool> {
-        accounts::logout(ctx.state(), &refresh_token).await
+        ctx.service::<Accounts>().logout(&refresh_token).await
     }
 
     /// Changes the signed-in user's password; every refresh token of theirs stops working.
@@ -161,15 +176,16 @@ impl AuthMutation {
         new_password: String,
     ) -> AppResult<bool> {
         let identity = ctx.request().identity()?;
-        accounts::change_password(
-            ctx.state(),
-            identity.tenant_id,
-            identity.user_id,
-            &current_password,
-            &new_password,
-            ctx.request().client_ip,
-        )
-        .await?;
+        let new_password = Password::parse("newPassword", &new_password)?;
+        ctx.service::<Accounts>()
+            .change_password(
+                identity.tenant_id,
+                identity.user_id,
+                &current_password,
+                new_password,
+                ctx.request().client_ip,
+            )
+            .await?;
         Ok(true)
     }
 
@@ -177,16 +193,15 @@ impl AuthMutation {
     #[graphql(guard = "RoleGuard::only(&[Role::Owner])")]
     async fn create_staff(&self, ctx: &Context<'_>, input: CreateStaffInput) -> AppResult<User> {
         let tenant = ctx.request().tenant_id()?;
-        let account = NewAccount {
-            username: &input.username,
-            email: &input.email,
-            password: &input.password,
-            first_name: input.first_name.as_deref(),
-            last_name: input.last_name.as_deref(),
-        };
-        Ok(accounts::create_staff(ctx.state(), tenant, &account)
-            .await?
-            .into())
+        let staff = account(
+            &input.username,
+            &input.email,
+            &input.password,
+            input.first_name.as_deref(),
+            input.last_name.as_deref(),
+        )?;
+        let accounts = ctx.service::<Accounts>();
+        Ok(accounts.create_staff(tenant, staff).await?.into())
     }
 
     /// Deactivates a staff member of the store: they can no longer sign in, and their tokens stop
@@ -194,8 +209,9 @@ impl AuthMutation {
     #[graphql(guard = "RoleGuard::only(&[Role::Owner])")]
     async fn deactivate_staff(&self, ctx: &Context<'_>, id: ID) -> AppResult<User> {
         let tenant = ctx.request().tenant_id()?;
-        let id = parse_id(&id).ok_or(AppError::NotFound("no such staff member"))?;
-        Ok(accounts::deactivate_staff(ctx.state(), tenant, id)
+        let accounts = ctx.service::<Accounts>();
+        Ok(accounts
+            .deactivate_staff(tenant, parse_id(&id))
             .await?
             .into())
     }

@@ -1,14 +1,12 @@
-//! Identity: access tokens (JWT), passwords (bcrypt), refresh tokens, role guards and the account
-//! operations (sign-up, login).
+//! Accounts: opening a store with its owner, signing up, signing in, refresh tokens, password changes,
+//! staff. Access tokens are minted here and verified by `identity`; passwords are hashed with bcrypt.
 
 pub mod accounts;
 pub mod graphql;
-pub mod guards;
 pub mod passwords;
 pub mod refresh;
+pub mod store;
 pub mod throttle;
-pub mod tokens;
 
-pub use guards::RoleGuard;
+pub use accounts::Accounts;
 pub use passwords::Passwords;
-pub use tokens::{AccessClaims, TokenKeys};

@@ -3,22 +3,17 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
-use crate::auth::RoleGuard;
-use crate::catalog::ProductRow;
-use crate::catalog::model::{NewProduct, ProductChanges};
-use crate::catalog::store::{self, ProductFilter};
-use crate::db::{TenantId, now};
-use crate::error::{AppError, AppResult};
+use crate::catalog::service::{ProductDraft, ProductEdit};
+use crate::catalog::store::ProductFilter;
+use crate::catalog::{Catalog, ProductRow};
+use crate::db::TenantId;
+use crate::error::AppResult;
 use crate::graphql::ContextExt as _;
 use crate::graphql::pagination::{DEFAULT_PAGE, IdCursor, Page, parse_id};
 use crate::graphql::scalars::{DateTime, Decimal};
-use crate::users::Role;
-use crate::validation;
+use crate::identity::{Role, RoleGuard};
+use crate::values::{Description, Money, ProductName, Search, Stock};
 
-const MAX_NAME: usize = 255;
-const MAX_DESCRIPTION: usize = 10_000;
-const MAX_STOCK: i32 = 1_000_000_000;
-const MAX_SEARCH: usize = 255;
 const WRITERS: &[Role] = &[Role::Owner, Role::Staff];
 
 // Plain values only: resolved one after another (`serial`), since running them concurrently costs a
@@ -41,7 +36,7 @@ impl From<ProductRow> for Product {
             id: ID(row.id.to_string()),
             name: row.name,
             description: row.description,
-            price: Decimal::Cents(row.price_cents),
+            price: Money::from_cents(row.price_cents).into(),
             stock: row.stock,
             created_at: row.created_at.into(),
             updated_at: row.updated_at.into(),
@@ -59,8 +54,9 @@ pub struct ProductListing {
 impl ProductListing {
     /// How many products the listing holds across all its pages.
     async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let mut pooled = ctx.state().db.tenant(self.tenant).await?;
-        store::count(&mut pooled.conn(), self.tenant, &self.filter).await
+        ctx.service::<Catalog>()
+            .count(self.tenant, &self.filter)
+            .await
     }
 }
 
@@ -85,76 +81,32 @@ pub struct UpdateProductInput {
     pub stock: Option<i32>,
 }
 
-fn check_name(name: &str) -> AppResult<String> {
-    validation::required_text("name", name, MAX_NAME)
-}
-
-fn check_description(description: &str) -> AppResult<String> {
-    if description.chars().count() > MAX_DESCRIPTION {
-        return Err(AppError::bad_input(
-            "description",
-            format!("a description has at most {MAX_DESCRIPTION} characters"),
-        ));
-    }
-    Ok(description.to_owned())
-}
-
-fn check_stock(stock: i32) -> AppResult<i32> {
-    if !(0..=MAX_STOCK).contains(&stock) {
-        return Err(AppError::bad_input(
-            "stock",
-            "stock is between 0 and 1000000000",
-        ));
-    }
-    Ok(stock)
-}
-
 impl CreateProductInput {
-    fn into_new(self, tenant: TenantId) -> AppResult<NewProduct> {
-        let at = now();
-        Ok(NewProduct {
-            vendor_id: tenant.0,
-            name: check_name(&self.name)?,
-            description: check_description(self.description.as_deref().unwrap_or_default())?,
-            price_cents: self.price.to_cents("price")?,
-            stock: check_stock(self.stock)?,
-            created_at: at,
-            updated_at: at,
+    fn parse(self) -> AppResult<ProductDraft> {
+        Ok(ProductDraft {
+            name: ProductName::parse("name", &self.name)?,
+            description: Description::parse("description", self.description.as_deref())?,
+            price: self.price.to_money("price")?,
+            stock: Stock::parse("stock", self.stock)?,
         })
     }
 }
 
 impl UpdateProductInput {
-    fn into_changes(self) -> AppResult<ProductChanges> {
-        Ok(ProductChanges {
-            name: self.name.as_deref().map(check_name).transpose()?,
+    fn parse(self) -> AppResult<ProductEdit> {
+        Ok(ProductEdit {
+            name: self
+                .name
+                .map(|name| ProductName::parse("name", &name))
+                .transpose()?,
             description: self
                 .description
-                .as_deref()
-                .map(check_description)
+                .map(|text| Description::parse("description", Some(&text)))
                 .transpose()?,
-            price_cents: self.price.map(|p| p.to_cents("price")).transpose()?,
-            stock: self.stock.map(check_stock).transpose()?,
-            updated_at: None,
+            price: self.price.map(|p| p.to_money("price")).transpose()?,
+            stock: self.stock.map(|s| Stock::parse("stock", s)).transpose()?,
         })
     }
-}
-
-/// A search term: blank means no search.
-fn search_filter(search: Option<String>) -> AppResult<ProductFilter> {
-    let search = search
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty());
-    if search
-        .as_ref()
-        .is_some_and(|s| s.chars().count() > MAX_SEARCH)
-    {
-        return Err(AppError::bad_input(
-            "search",
-            format!("a search has at most {MAX_SEARCH} characters"),
-        ));
-    }
-    Ok(ProductFilter { search })
 }
 
 #[derive(Default)]
@@ -172,17 +124,19 @@ impl CatalogQuery {
     ) -> AppResult<ProductConnection> {
         let tenant = ctx.request().tenant_id()?;
         let page = Page::new(first.unwrap_or(DEFAULT_PAGE), after.as_deref())?;
-        let filter = search_filter(search)?;
-        let mut pooled = ctx.state().db.tenant(tenant).await?;
-        let rows = store::list(
-            &mut pooled.conn(),
-            tenant,
-            &filter,
-            page.after,
-            page.fetch_limit(),
-        )
-        .await?;
-        Ok(page.into_connection(rows, |row| row.id, ProductListing { tenant, filter }))
+        let filter = ProductFilter {
+            search: Search::parse("search", search.as_deref())?,
+        };
+        let rows = ctx
+            .service::<Catalog>()
+            .list(tenant, &filter, page.after, page.fetch_limit())
+            .await?;
+        Ok(page.into_connection(
+            rows,
+            |row| row.id,
+            Product::from,
+            ProductListing { tenant, filter },
+        ))
     }
 
     /// A product of the store; null when the store has no such product.
@@ -191,8 +145,9 @@ impl CatalogQuery {
         let Some(id) = parse_id(&id) else {
             return Ok(None);
         };
-        let mut pooled = ctx.state().db.tenant(tenant).await?;
-        Ok(store::find_live(&mut pooled.conn(), tenant, id)
+        Ok(ctx
+            .service::<Catalog>()
+            .find(tenant, id)
             .await?
             .map(Product::from))
     }
@@ -210,9 +165,8 @@ impl CatalogMutation {
         input: CreateProductInput,
     ) -> AppResult<Product> {
         let tenant = ctx.request().tenant_id()?;
-        let new = input.into_new(tenant)?;
-        let mut pooled = ctx.state().db.tenant(tenant).await?;
-        Ok(store::insert(&mut pooled.conn(), &new).await?.into())
+        let draft = input.parse()?;
+        Ok(ctx.service::<Catalog>().create(tenant, draft).await?.into())
     }
 
     /// Changes the fields given; `NOT_FOUND` when the store has no such product.
@@ -224,25 +178,21 @@ impl CatalogMutation {
         input: UpdateProductInput,
     ) -> AppResult<Product> {
         let tenant = ctx.request().tenant_id()?;
-        let changes = input.into_changes()?;
-        let id = parse_id(&id).ok_or(AppError::NotFound("no such product"))?;
-        let mut pooled = ctx.state().db.tenant(tenant).await?;
-        store::update(&mut pooled.conn(), tenant, id, changes)
-            .await?
-            .map(Product::from)
-            .ok_or(AppError::NotFound("no such product"))
+        let edit = input.parse()?;
+        let product = ctx
+            .service::<Catalog>()
+            .update(tenant, parse_id(&id), edit)
+            .await?;
+        Ok(product.into())
     }
 
     /// Takes the product out of the catalog; orders that hold it keep their lines.
     #[graphql(guard = "RoleGuard::only(WRITERS)")]
     async fn delete_product(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
         let tenant = ctx.request().tenant_id()?;
-        let id = parse_id(&id).ok_or(AppError::NotFound("no such product"))?;
-        let mut pooled = ctx.state().db.tenant(tenant).await?;
-        if store::soft_delete(&mut pooled.conn(), tenant, id).await? {
-            Ok(true)
-        } else {
-            Err(AppError::NotFound("no such product"))
-        }
+        ctx.service::<Catalog>()
+            .delete(tenant, parse_id(&id))
+            .await?;
+        Ok(true)
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod graphql;
 pub mod model;
+pub mod service;
 pub mod store;
 
 pub use model::ProductRow;
+pub use service::Catalog;

@@ -1,4 +1,4 @@
-//! Product rows.
+//! Product rows: plain data (the GraphQL `Product` is made from them in `catalog::graphql`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -22,7 +22,6 @@ pub struct ProductRow {
 #[derive(Insertable)]
 #[diesel(table_name = products)]
 pub struct NewProduct {
-    pub vendor_id: i64,
     pub name: String,
     pub description: String,
     pub price_cents: i64,

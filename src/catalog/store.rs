@@ -6,15 +6,15 @@ use diesel_async::RunQueryDsl;
 
 use crate::catalog::model::{NewProduct, ProductChanges, ProductRow};
 use crate::db::schema::products;
-use crate::db::{CacheWrite, Conn, TenantId, lower, now};
-use crate::error::AppResult;
+use crate::db::{CacheWrite, Conn, DbResult, TenantId, TenantTable as _, lower, now};
+use crate::values::Search;
 use crate::{each_pipelined, with_conn};
 
 /// Which products a listing shows.
 #[derive(Clone, Debug, Default)]
 pub struct ProductFilter {
     /// Part of the name, matched without case.
-    pub search: Option<String>,
+    pub search: Option<Search>,
 }
 
 impl ProductFilter {
@@ -35,7 +35,7 @@ impl ProductFilter {
 macro_rules! live_matching {
     ($tenant:expr, $pattern:expr) => {{
         let query = products::table
-            .filter(products::vendor_id.eq($tenant.0))
+            .of_tenant($tenant)
             .filter(products::deleted_at.is_null())
             .into_boxed();
         match $pattern {
@@ -52,12 +52,12 @@ pub async fn list(
     filter: &ProductFilter,
     after: Option<i64>,
     limit: i64,
-) -> AppResult<Vec<ProductRow>> {
+) -> DbResult<Vec<ProductRow>> {
     let after = after.unwrap_or(0);
     let Some(pattern) = filter.like_pattern() else {
         // The hot path (a plain page) is a static query, so the driver keeps it prepared.
         let query = products::table
-            .filter(products::vendor_id.eq(tenant.0))
+            .of_tenant(tenant)
             .filter(products::deleted_at.is_null())
             .filter(products::id.gt(after))
             .order(products::id.asc())
@@ -78,11 +78,7 @@ pub async fn list(
 }
 
 /// How many live products of the tenant match `filter`.
-pub async fn count(
-    conn: &mut Conn<'_>,
-    tenant: TenantId,
-    filter: &ProductFilter,
-) -> AppResult<i64> {
+pub async fn count(conn: &mut Conn<'_>, tenant: TenantId, filter: &ProductFilter) -> DbResult<i64> {
     let pattern = filter.like_pattern();
     Ok(with_conn!(conn, |c| {
         live_matching!(tenant, &pattern).count().get_result(c).await
@@ -94,9 +90,9 @@ pub async fn find_live(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     id: i64,
-) -> AppResult<Option<ProductRow>> {
+) -> DbResult<Option<ProductRow>> {
     let query = products::table
-        .filter(products::vendor_id.eq(tenant.0))
+        .of_tenant(tenant)
         .filter(products::id.eq(id))
         .filter(products::deleted_at.is_null());
     Ok(with_conn!(conn, |c| {
@@ -108,10 +104,14 @@ pub async fn find_live(
     })?)
 }
 
-pub async fn insert(conn: &mut Conn<'_>, new: &NewProduct) -> AppResult<ProductRow> {
+pub async fn insert(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    new: &NewProduct,
+) -> DbResult<ProductRow> {
     Ok(with_conn!(conn, |c| {
         diesel::insert_into(products::table)
-            .values(new)
+            .values((products::vendor_id.eq(tenant.0), new))
             .returning(ProductRow::as_returning())
             .cached()
             .get_result(c)
@@ -125,13 +125,13 @@ pub async fn update(
     tenant: TenantId,
     id: i64,
     mut changes: ProductChanges,
-) -> AppResult<Option<ProductRow>> {
+) -> DbResult<Option<ProductRow>> {
     if changes.is_empty() {
         return find_live(conn, tenant, id).await;
     }
     changes.updated_at = Some(now());
     let target = products::table
-        .filter(products::vendor_id.eq(tenant.0))
+        .of_tenant(tenant)
         .filter(products::id.eq(id))
         .filter(products::deleted_at.is_null());
     Ok(with_conn!(conn, |c| {
@@ -146,10 +146,10 @@ pub async fn update(
 }
 
 /// Takes a live product out of the catalog; `false` when there is no such product.
-pub async fn soft_delete(conn: &mut Conn<'_>, tenant: TenantId, id: i64) -> AppResult<bool> {
+pub async fn soft_delete(conn: &mut Conn<'_>, tenant: TenantId, id: i64) -> DbResult<bool> {
     let at = now();
     let target = products::table
-        .filter(products::vendor_id.eq(tenant.0))
+        .of_tenant(tenant)
         .filter(products::id.eq(id))
         .filter(products::deleted_at.is_null());
     let deleted = with_conn!(conn, |c| {
@@ -170,13 +170,13 @@ pub async fn take_stock_each(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     lines: &[(i64, i32)],
-) -> AppResult<Vec<Option<(String, i64)>>> {
+) -> DbResult<Vec<Option<(String, i64)>>> {
     let now = now();
     Ok(each_pipelined!(conn, lines, |c, line| {
         let (id, quantity) = *line;
         diesel::update(
             products::table
-                .filter(products::vendor_id.eq(tenant.0))
+                .of_tenant(tenant)
                 .filter(products::id.eq(id))
                 .filter(products::deleted_at.is_null())
                 .filter(products::stock.ge(quantity)),
@@ -199,9 +199,9 @@ pub async fn return_stock(
     tenant: TenantId,
     id: i64,
     quantity: i32,
-) -> AppResult<()> {
+) -> DbResult<()> {
     let target = products::table
-        .filter(products::vendor_id.eq(tenant.0))
+        .of_tenant(tenant)
         .filter(products::id.eq(id));
     let changes = (
         products::stock.eq(products::stock + quantity),
@@ -220,9 +220,9 @@ pub async fn find_live_many(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     ids: &[i64],
-) -> AppResult<Vec<ProductRow>> {
+) -> DbResult<Vec<ProductRow>> {
     let query = products::table
-        .filter(products::vendor_id.eq(tenant.0))
+        .of_tenant(tenant)
         .filter(products::id.eq_any(ids))
         .filter(products::deleted_at.is_null());
     Ok(with_conn!(conn, |c| {

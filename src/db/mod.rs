@@ -10,8 +10,11 @@
 //! trip (see `with_conn!`).
 
 mod cached;
+mod error;
 mod migrate;
+pub mod notify;
 pub mod schema;
+mod tenant;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,11 +32,12 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use futures_util::FutureExt;
 
 use crate::config::{Config, DatabaseUrl};
-use crate::error::{AppError, AppResult};
 
 pub use cached::CacheWrite;
 pub use diesel_async::pooled_connection::deadpool::PoolError;
+pub use error::{DbError, DbResult};
 pub use migrate::run_migrations;
+pub use tenant::{TenantId, TenantTable};
 
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
@@ -202,13 +206,14 @@ macro_rules! each_pipelined {
     };
 }
 
-/// Runs `$body` in one transaction and evaluates to its `AppResult`; an `Err` rolls everything back.
+/// Runs `$body` in one transaction and evaluates to its result; an `Err` rolls everything back. `$err`
+/// is the body's error type (anything a diesel error converts into: `DbError`, or a service's error).
 /// `$c` is a `&mut Conn` inside. On SQLite the transaction starts with `BEGIN IMMEDIATE`, taking the write
 /// lock up front: a deferred transaction that reads and then writes can fail with SQLITE_BUSY half-way
 /// when another connection wrote in between, which the busy timeout does not cover.
 #[macro_export]
 macro_rules! transaction {
-    ($conn:expr, |$c:ident| $body:expr) => {{
+    ($conn:expr, $err:ty, |$c:ident| $body:expr) => {{
         use diesel_async::AsyncConnection as _;
         match $conn {
             $crate::db::Conn::Pg(pg, pending) => {
@@ -218,7 +223,7 @@ macro_rules! transaction {
                 let tenant = pending.take();
                 let mut inside = tenant.clone();
                 let result = pg
-                    .transaction(async |pg| -> $crate::error::AppResult<_> {
+                    .transaction(async |pg| -> Result<_, $err> {
                         let $c = &mut $crate::db::Conn::Pg(pg, &mut inside);
                         $body
                     })
@@ -233,7 +238,7 @@ macro_rules! transaction {
                 result
             }
             $crate::db::Conn::Sqlite(lite) => {
-                lite.immediate_transaction(async |lite| -> $crate::error::AppResult<_> {
+                lite.immediate_transaction(async |lite| -> Result<_, $err> {
                     let $c = &mut $crate::db::Conn::Sqlite(lite);
                     $body
                 })
@@ -309,23 +314,25 @@ impl Db {
     }
 
     /// A connection whose queries see only `tenant`'s rows (PostgreSQL row-level security).
-    pub async fn tenant(&self, tenant: TenantId) -> AppResult<PooledConn> {
+    pub async fn tenant(&self, tenant: TenantId) -> DbResult<PooledConn> {
         self.scoped(Some(tenant)).await
     }
 
     /// A connection for what belongs to no tenant (finding a store by its domain, opening a store): under
     /// row-level security it sees no tenant's rows.
-    pub async fn unscoped(&self) -> AppResult<PooledConn> {
+    pub async fn unscoped(&self) -> DbResult<PooledConn> {
         self.scoped(None).await
     }
 
     /// Every checkout sets the tenant, so a connection never carries the previous user's tenant.
-    async fn scoped(&self, tenant: Option<TenantId>) -> AppResult<PooledConn> {
+    async fn scoped(&self, tenant: Option<TenantId>) -> DbResult<PooledConn> {
         if let Some(file) = &self.sqlite_file
             && !file.intact()
         {
-            tracing::error!(path = %file.path.display(), "the SQLite file is gone, replaced or read-only");
-            return Err(AppError::Unavailable);
+            return Err(DbError::Unavailable(format!(
+                "the SQLite file {} is gone, replaced or read-only",
+                file.path.display()
+            )));
         }
         let mut pooled = match &self.pools {
             Pools::Pg(pool) => PooledConn::Pg(pool.get().await?, None),
@@ -361,7 +368,7 @@ impl Db {
 
     /// Runs SQL text of several statements (seeding, maintenance) on a connection of its own, outside
     /// any tenant.
-    pub async fn batch_execute(&self, sql: &str) -> AppResult<()> {
+    pub async fn batch_execute(&self, sql: &str) -> DbResult<()> {
         use diesel_async::SimpleAsyncConnection as _;
         match &self.pools {
             Pools::Pg(pool) => pool.get().await?.batch_execute(sql).await?,
@@ -477,10 +484,6 @@ async fn open_sqlite(
     .await
     .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?
 }
-
-/// The id of a vendor, as every store function takes it: the tenant whose rows it may touch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct TenantId(pub i64);
 
 /// The current time as stored: UTC, truncated to microseconds (PostgreSQL's precision), so that a value
 /// reads back the same on both backends.

@@ -12,7 +12,6 @@ use async_graphql::Context;
 
 use crate::error::Code;
 use crate::identity::RequestContext;
-use crate::state::AppState;
 
 /// Gives every error a contract code. Errors of our resolvers have one; an answer refused before
 /// execution comes from validating the document or its variables against the schema
@@ -58,18 +57,19 @@ fn bad_input_path(message: &str) -> Option<String> {
         .then(|| rest.split('"').next().unwrap_or_default().to_owned())
 }
 
-/// Typed access to what every resolver needs from the context.
-pub trait ContextExt {
-    fn state(&self) -> &AppState;
-    fn request(&self) -> &RequestContext;
+/// Typed access to what every resolver needs from the context: the request's identity, and the
+/// domain services the schema was built with (each resolver asks for its own domain's).
+pub trait ContextExt<'a> {
+    fn request(&self) -> &'a RequestContext;
+    fn service<T: std::any::Any + Send + Sync>(&self) -> &'a T;
 }
 
-impl ContextExt for Context<'_> {
-    fn state(&self) -> &AppState {
-        self.data_unchecked::<AppState>()
+impl<'a> ContextExt<'a> for Context<'a> {
+    fn request(&self) -> &'a RequestContext {
+        self.data_unchecked::<RequestContext>()
     }
 
-    fn request(&self) -> &RequestContext {
-        self.data_unchecked::<RequestContext>()
+    fn service<T: std::any::Any + Send + Sync>(&self) -> &'a T {
+        self.data_unchecked::<T>()
     }
 }

@@ -73,10 +73,11 @@ impl Page {
         self,
         mut rows: Vec<Row>,
         id_of: impl Fn(&Row) -> i64,
+        node: impl Fn(Row) -> Node,
         fields: Fields,
     ) -> Connection<IdCursor, Node, Fields>
     where
-        Node: OutputType + From<Row>,
+        Node: OutputType,
         Fields: ObjectType,
     {
         let has_next = rows.len() as i64 > self.first;
@@ -85,7 +86,7 @@ impl Page {
             Connection::with_additional_fields(self.after.is_some(), has_next, fields);
         connection.edges = rows
             .into_iter()
-            .map(|row| Edge::new(IdCursor(id_of(&row)), Node::from(row)))
+            .map(|row| Edge::new(IdCursor(id_of(&row)), node(row)))
             .collect();
         connection
     }

@@ -3,7 +3,7 @@
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{NaiveDateTime, SecondsFormat};
 
-use crate::error::{AppError, AppResult};
+use crate::values::{Money, Parsed};
 
 /// A UTC instant, written as RFC 3339 with microseconds and `Z`: `2026-11-27T06:22:55.123456Z`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,19 +37,16 @@ impl From<NaiveDateTime> for DateTime {
 
 /// Money: a string with exactly two decimals on output (`"49.99"`). Inputs accept `"49.99"` or `49.99`.
 ///
-/// Parsing only keeps the text: the amount is checked by [`Decimal::to_cents`] in the resolver, which
-/// knows the input's field, so a bad amount is `BAD_USER_INPUT` with `extensions.field` like every other
-/// input error. Inside, money is always an integer number of cents.
+/// Parsing only keeps the text: the amount is parsed into a [`Money`] by [`Decimal::to_money`] in the
+/// resolver, which knows the input's field, so a bad amount is `BAD_USER_INPUT` with `extensions.field`
+/// like every other input error.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decimal {
-    /// An amount in minor units, as stored (output).
-    Cents(i64),
-    /// The text of an input, not yet checked.
+    /// An amount (output).
+    Amount(Money),
+    /// The text of an input, not yet parsed.
     Input(String),
 }
-
-/// The largest price the contract allows: 1,000,000,000.00.
-pub const MAX_CENTS: i64 = 100_000_000_000;
 
 #[Scalar(name = "Decimal")]
 impl ScalarType for Decimal {
@@ -63,64 +60,26 @@ impl ScalarType for Decimal {
 
     fn to_value(&self) -> Value {
         match self {
-            Self::Cents(cents) => Value::String(format_cents(*cents)),
+            Self::Amount(money) => Value::String(money.to_string()),
             Self::Input(text) => Value::String(text.clone()),
         }
     }
 }
 
 impl Decimal {
-    /// The amount in cents, if it is a plain decimal with at most 2 decimals between 0 and 1,000,000,000.
-    pub fn to_cents(&self, field: &str) -> AppResult<i64> {
+    /// The amount, if it is a plain decimal with at most 2 decimals between 0 and 1,000,000,000.
+    pub fn to_money(&self, field: &str) -> Parsed<Money> {
         match self {
-            Self::Cents(cents) => Ok(*cents),
-            Self::Input(text) => parse_cents(text).map_err(|msg| AppError::bad_input(field, msg)),
+            Self::Amount(money) => Ok(*money),
+            Self::Input(text) => Money::parse(field, text),
         }
     }
 }
 
-fn parse_cents(text: &str) -> Result<i64, &'static str> {
-    const FORMAT: &str = "an amount is a decimal number with at most 2 decimals, like \"49.99\"";
-    if text.trim() != text {
-        return Err("an amount has no blanks around it");
+impl From<Money> for Decimal {
+    fn from(money: Money) -> Self {
+        Self::Amount(money)
     }
-    if text.starts_with('-') {
-        return Err("an amount must not be negative");
-    }
-    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-    if whole.is_empty()
-        || !digits(whole)
-        || !digits(frac)
-        || (text.contains('.') && frac.is_empty())
-    {
-        return Err(FORMAT);
-    }
-    if frac.len() > 2 {
-        return Err("an amount has at most 2 decimals");
-    }
-    let whole = whole.trim_start_matches('0');
-    if whole.len() > 10 {
-        return Err("an amount is at most 1000000000.00");
-    }
-    let whole: i64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().map_err(|_| FORMAT)?
-    };
-    let frac: i64 = format!("{frac:0<2}").parse().map_err(|_| FORMAT)?;
-    let cents = whole * 100 + frac;
-    if cents > MAX_CENTS {
-        return Err("an amount is at most 1000000000.00");
-    }
-    Ok(cents)
-}
-
-/// `4999` -> `"49.99"`.
-pub fn format_cents(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let abs = cents.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
 #[cfg(test)]
@@ -128,46 +87,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn amounts_parse_exactly() {
-        assert_eq!(parse_cents("49.99"), Ok(4999));
-        assert_eq!(parse_cents("49.9"), Ok(4990));
-        assert_eq!(parse_cents("49"), Ok(4900));
-        assert_eq!(parse_cents("0.01"), Ok(1));
-        assert_eq!(parse_cents("0"), Ok(0));
-        assert_eq!(parse_cents("000012.30"), Ok(1230));
-        assert_eq!(parse_cents("1000000000.00"), Ok(MAX_CENTS));
-        assert_eq!(parse_cents("0.1"), Ok(10));
-        for bad in [
-            "49.999",
-            "-1",
-            "-0.01",
-            "1000000000.01",
-            "99999999999",
-            "1e3",
-            "",
-            ".5",
-            "5.",
-            "abc",
-            "1,5",
-            "NaN",
-        ] {
-            assert!(parse_cents(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn json_numbers_keep_their_decimal_text() {
         let n: serde_json::Number = serde_json::from_str("49.99").unwrap();
         let value = Decimal::parse(Value::Number(n)).unwrap();
-        assert_eq!(value.to_cents("price").unwrap(), 4999);
-    }
-
-    #[test]
-    fn amounts_format_with_two_decimals() {
-        assert_eq!(format_cents(4999), "49.99");
-        assert_eq!(format_cents(5), "0.05");
-        assert_eq!(format_cents(100), "1.00");
-        assert_eq!(format_cents(MAX_CENTS), "1000000000.00");
+        assert_eq!(value.to_money("price").unwrap().cents(), 4999);
+        assert_eq!(
+            Decimal::from(Money::from_cents(5)).to_value(),
+            Value::String("0.05".into())
+        );
     }
 
     #[test]

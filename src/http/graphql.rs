@@ -7,7 +7,6 @@
 //! queries only is stopped when its client hangs up, since no one will read its answer.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_graphql::{BatchRequest, BatchResponse};
@@ -22,9 +21,7 @@ use crate::graphql::documents::{Admitted, failed_before_execution};
 use crate::graphql::limits::Budget;
 use crate::graphql::with_codes;
 use crate::http::HttpState;
-use crate::identity;
 use crate::metrics::Metrics;
-use crate::orders::loaders::Loaders;
 
 /// Larger bodies are answered 413 (CONTRACT.md section 1).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -291,7 +288,7 @@ async fn run(
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip());
-    let request_context = match identity::resolve(&state.app, &parts.headers, client_ip).await {
+    let request_context = match state.app.gate.resolve(&parts.headers, client_ip).await {
         Ok(request_context) => request_context,
         Err(err) => {
             let status = StatusCode::from_u16(err.http_status())
@@ -300,14 +297,7 @@ async fn run(
         }
     };
     let schema = state.schema.clone();
-    let loaders = request_context
-        .tenant
-        .as_ref()
-        .map(|tenant| Arc::new(Loaders::new(&state.app.db, tenant.id)));
-    let mut batch = batch.data(request_context);
-    if let Some(loaders) = loaders {
-        batch = batch.data(loaders);
-    }
+    let batch = batch.data(request_context);
     let queries_only = admitted.iter().all(Admitted::is_query);
     let started = Instant::now();
     let run = tokio::spawn(async move { schema.execute_batch(batch).await }.in_current_span());

@@ -13,7 +13,7 @@ pub async fn healthz() -> Json<Value> {
 
 /// Ready when the database answers and, on PostgreSQL, the instance hears other instances' order events.
 pub async fn readyz(State(state): State<HttpState>) -> (StatusCode, Json<Value>) {
-    if state.app.events.is_listening() && state.app.db.ping().await {
+    if state.app.hears_events() && state.app.db.ping().await {
         (StatusCode::OK, Json(json!({ "status": "ok" })))
     } else {
         (

@@ -43,7 +43,7 @@ pub fn router(app: AppState) -> Router {
 /// the public API; both share one state, so the metrics are the API's.
 pub fn routers(app: AppState) -> (Router, Router) {
     let metrics_here = app.config.metrics_bind.is_none();
-    let schema = build_schema(app.clone());
+    let schema = build_schema(&app);
     let cors = cors(&app.config.cors_origins);
     let documents = Arc::new(Documents::new(&schema.sdl()));
     let state = HttpState {

@@ -26,16 +26,15 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::BoxStream;
 use futures_util::{SinkExt as _, StreamExt as _};
 
-use crate::auth::tokens::unix_now;
 use crate::error::AppError;
 use crate::graphql::documents::Documents;
 use crate::graphql::limits::Budget;
 use crate::graphql::with_codes;
 use crate::http::HttpState;
+use crate::identity::Gate;
+use crate::identity::tokens::unix_now;
 use crate::identity::{self, Identity, RequestContext, TENANT_HEADER};
-use crate::orders::loaders::Loaders;
 use crate::schema::AppSchema;
-use crate::state::AppState;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
 /// How long a new socket may wait before it sends `connection_init` (the protocol's 4408).
@@ -102,13 +101,13 @@ async fn session(
         Ok(headers) => headers,
         Err(err) => return reject(&mut sink, err).await,
     };
-    let request_context = match identity::resolve(&state.app, &headers, client_ip).await {
+    let request_context = match state.app.gate.resolve(&headers, client_ip).await {
         Ok(request_context) => request_context,
         Err(err) => return reject(&mut sink, err).await,
     };
     let expires_at = token_expiry(&state, &headers);
     let executor = CodedSchema::new(&state, request_context.identity.clone());
-    let data = connection_data(&state, request_context);
+    let data = connection_data(request_context);
 
     // The protocol itself (ack, subscribe, next, complete, ping) is async-graphql's; it sees the init
     // that was already checked, then the rest of the socket. A message over the size limit ends it.
@@ -252,15 +251,12 @@ fn init_headers(upgrade: &HeaderMap, payload: &serde_json::Value) -> Result<Head
 /// When the connection's access token expires, in Unix seconds (none for an anonymous connection).
 fn token_expiry(state: &HttpState, headers: &HeaderMap) -> Option<i64> {
     let token = identity::bearer_token(headers).ok()??;
-    Some(state.app.tokens.verify_access(token).ok()?.exp)
+    Some(state.app.gate.tokens().verify_access(token).ok()?.exp)
 }
 
-/// What every operation of the connection sees: its request context and its tenant's loaders.
-fn connection_data(state: &HttpState, request_context: RequestContext) -> Data {
+/// What every operation of the connection sees: its request context.
+fn connection_data(request_context: RequestContext) -> Data {
     let mut data = Data::default();
-    if let Some(tenant) = &request_context.tenant {
-        data.insert(Arc::new(Loaders::new(&state.app.db, tenant.id)));
-    }
     data.insert(request_context);
     data
 }
@@ -295,7 +291,7 @@ async fn close(
 struct CodedSchema {
     schema: AppSchema,
     documents: Arc<Documents>,
-    state: AppState,
+    gate: Gate,
     /// The socket's caller, checked again before every operation.
     identity: Option<Identity>,
     /// Operations of this socket running now.
@@ -307,7 +303,7 @@ impl CodedSchema {
         Self {
             schema: state.schema.clone(),
             documents: state.documents.clone(),
-            state: state.app.clone(),
+            gate: state.app.gate.clone(),
             identity,
             running: Arc::default(),
         }
@@ -318,7 +314,8 @@ impl CodedSchema {
         let Some(identity) = &self.identity else {
             return Ok(());
         };
-        identity::active_user(&self.state, identity.tenant_id, identity.user_id)
+        self.gate
+            .active_account(identity.tenant_id, identity.user_id)
             .await
             .map(|_| ())
             .map_err(server_error)

@@ -1,116 +1,103 @@
-//! The `Order` and `OrderItem` types, the order queries and the order mutations.
+//! The `Order` and `OrderItem` types, the order queries and the order mutations. Nested rows (lines,
+//! products, people) are loaded for all the orders of an answer at once, by the service, for the fields
+//! the client selected (`wanted`).
 
-use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, Lookahead, Object};
 
-use crate::auth::RoleGuard;
-use crate::catalog::ProductRow;
 use crate::catalog::graphql::Product;
-use crate::db::{Conn, TenantId};
+use crate::db::TenantId;
 use crate::error::{AppError, AppResult};
 use crate::graphql::ContextExt as _;
 use crate::graphql::pagination::{DEFAULT_PAGE, IdCursor, Page, parse_id};
 use crate::graphql::scalars::{DateTime, Decimal};
-use crate::orders::flows::{self, LineRequest, scope_of};
-use crate::orders::loaders::Loaders;
+use crate::identity::{Role, RoleGuard};
 use crate::orders::model::OrderScope;
-use crate::orders::{OrderItemRow, OrderRow, OrderStatus, store};
-use crate::users::Role;
+use crate::orders::service::{LineRequest, Listing, Nested, Orders, Wanted, by_order, scope_of};
+use crate::orders::{OrderItemRow, OrderRow, OrderStatus};
 use crate::users::UserRow;
 use crate::users::graphql::User;
-use crate::{catalog, users};
+use crate::values::Money;
 
-/// An order, with what was loaded ahead for its page (if anything).
+// The GraphQL face of `orders::OrderStatus` (the model stays free of GraphQL).
+/// Where an order stands: PENDING -> PROCESSING -> SHIPPED -> DELIVERED, or CANCELLED from PENDING or
+/// PROCESSING.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::orders::OrderStatus", name = "OrderStatus")]
+pub enum OrderStatusValue {
+    Pending,
+    Processing,
+    Shipped,
+    Delivered,
+    Cancelled,
+}
+
+/// An order, with the nested rows loaded for its answer.
 pub struct Order {
     row: OrderRow,
-    page: Option<Arc<PageData>>,
-}
-
-/// The nested rows of a whole page of orders (or of one order), each kind loaded in one query before
-/// the orders' fields resolve: a page costs the same number of queries whatever its size, and the count
-/// never depends on how the executor happens to interleave its fields.
-#[derive(Default)]
-struct PageData {
-    items: Option<HashMap<i64, Vec<OrderItemRow>>>,
-    products: Option<HashMap<i64, ProductRow>>,
-    users: Option<HashMap<i64, UserRow>>,
-}
-
-impl PageData {
-    /// Loads what the selections of the orders (`orders`: the fields under each of `orders`) ask for
-    /// (`items`, `items.product`, `customer`, `assignedStaff`): one query per kind, on the connection
-    /// that read the orders.
-    async fn load(
-        orders: &[async_graphql::Lookahead<'_>],
-        conn: &mut Conn<'_>,
-        tenant: TenantId,
-        rows: &[OrderRow],
-    ) -> AppResult<Option<Arc<Self>>> {
-        let selects = |path: &[&str]| {
-            let Some((first, rest)) = path.split_first() else {
-                return false;
-            };
-            orders.iter().any(|order| {
-                let mut field = order.field(first);
-                for name in rest {
-                    field = field.field(name);
-                }
-                field.exists()
-            })
-        };
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        let mut page = PageData::default();
-        if selects(&["items"]) {
-            let order_ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-            let items = store::items_of(conn, tenant, &order_ids).await?;
-            if selects(&["items", "product"]) {
-                let ids: Vec<i64> = items
-                    .iter()
-                    .map(|item| item.product_id)
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
-                let products = catalog::store::find_live_many(conn, tenant, &ids).await?;
-                page.products = Some(products.into_iter().map(|p| (p.id, p)).collect());
-            }
-            page.items = Some(by_order(items));
-        }
-        if selects(&["customer"]) || selects(&["assignedStaff"]) {
-            let ids: Vec<i64> = rows
-                .iter()
-                .flat_map(|r| std::iter::once(r.customer_id).chain(r.assigned_staff_id))
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            let people = users::store::find_many(conn, tenant, &ids).await?;
-            page.users = Some(people.into_iter().map(|u| (u.id, u)).collect());
-        }
-        Ok(Some(Arc::new(page)))
-    }
-}
-
-/// Order lines grouped by their order.
-pub fn by_order(items: Vec<OrderItemRow>) -> HashMap<i64, Vec<OrderItemRow>> {
-    let mut grouped: HashMap<i64, Vec<OrderItemRow>> = HashMap::new();
-    for item in items {
-        grouped.entry(item.order_id).or_default().push(item);
-    }
-    grouped
+    nested: Arc<Nested>,
 }
 
 impl Order {
-    /// A user of this order: from the page's batch, or through the loader.
-    async fn user(&self, ctx: &Context<'_>, id: i64) -> AppResult<Option<UserRow>> {
-        match self.page.as_ref().and_then(|page| page.users.as_ref()) {
-            Some(users) => Ok(users.get(&id).cloned()),
-            None => Ok(Loaders::of(ctx)?.users.load_one(id).await?),
-        }
+    pub fn new(row: OrderRow, nested: Arc<Nested>) -> Self {
+        Self { row, nested }
     }
+
+    fn tenant(&self) -> TenantId {
+        TenantId(self.row.vendor_id)
+    }
+
+    /// A user of this order: from the answer's batch, or else read alone.
+    async fn user(&self, ctx: &Context<'_>, id: i64) -> AppResult<Option<UserRow>> {
+        if let Some(people) = &self.nested.people {
+            return Ok(people.get(&id).cloned());
+        }
+        let wanted = Wanted {
+            people: true,
+            ..Wanted::default()
+        };
+        let nested = ctx
+            .service::<Orders>()
+            .nested(self.tenant(), std::slice::from_ref(&self.row), wanted)
+            .await?;
+        Ok(nested.people.and_then(|mut people| people.remove(&id)))
+    }
+}
+
+/// Which nested rows the selections `orders` (the fields under each order) ask for.
+pub fn wanted(orders: &[Lookahead<'_>]) -> Wanted {
+    let selects = |path: &[&str]| {
+        let Some((first, rest)) = path.split_first() else {
+            return false;
+        };
+        orders.iter().any(|order| {
+            let mut field = order.field(first);
+            for name in rest {
+                field = field.field(name);
+            }
+            field.exists()
+        })
+    };
+    Wanted {
+        items: selects(&["items"]),
+        products: selects(&["items", "product"]),
+        people: selects(&["customer"]) || selects(&["assignedStaff"]),
+    }
+}
+
+/// Orders in hand (a mutation's answer, an event) with the nested rows the selection `look` asks for.
+pub async fn answer(ctx: &Context<'_>, row: OrderRow, look: Lookahead<'_>) -> AppResult<Order> {
+    let nested = ctx
+        .service::<Orders>()
+        .nested(
+            TenantId(row.vendor_id),
+            std::slice::from_ref(&row),
+            wanted(&[look]),
+        )
+        .await?;
+    Ok(Order::new(row, Arc::new(nested)))
 }
 
 #[Object]
@@ -119,8 +106,8 @@ impl Order {
         ID(self.row.id.to_string())
     }
 
-    async fn status(&self) -> OrderStatus {
-        self.row.status()
+    async fn status(&self) -> OrderStatusValue {
+        self.row.status().into()
     }
 
     async fn address(&self) -> &str {
@@ -129,21 +116,45 @@ impl Order {
 
     /// The sum of the lines, priced when the order was placed.
     async fn total(&self) -> Decimal {
-        Decimal::Cents(self.row.total_cents)
+        Money::from_cents(self.row.total_cents).into()
     }
 
     async fn items(&self, ctx: &Context<'_>) -> AppResult<Vec<OrderItem>> {
-        let items = match self.page.as_ref().and_then(|page| page.items.as_ref()) {
+        let items = match &self.nested.items {
             Some(items) => items.get(&self.row.id).cloned(),
-            None => Loaders::of(ctx)?.order_items.load_one(self.row.id).await?,
+            None => {
+                // Not loaded ahead (the selection did not show it): this order's alone, with products.
+                let wanted = Wanted {
+                    items: true,
+                    products: true,
+                    people: false,
+                };
+                let nested = ctx
+                    .service::<Orders>()
+                    .nested(self.tenant(), std::slice::from_ref(&self.row), wanted)
+                    .await?;
+                let nested = Arc::new(nested);
+                let items = nested
+                    .items
+                    .as_ref()
+                    .and_then(|items| items.get(&self.row.id));
+                return Ok(items
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|row| OrderItem {
+                        row,
+                        nested: nested.clone(),
+                    })
+                    .collect());
+            }
         };
-        let page = &self.page;
         Ok(items
             .unwrap_or_default()
             .into_iter()
             .map(|row| OrderItem {
                 row,
-                page: page.clone(),
+                nested: self.nested.clone(),
             })
             .collect())
     }
@@ -171,16 +182,10 @@ impl Order {
     }
 }
 
-impl From<OrderRow> for Order {
-    fn from(row: OrderRow) -> Self {
-        Self { row, page: None }
-    }
-}
-
 /// A line of an order, with the product's name and price as they were when it was placed.
 pub struct OrderItem {
     row: OrderItemRow,
-    page: Option<Arc<PageData>>,
+    nested: Arc<Nested>,
 }
 
 #[Object]
@@ -194,7 +199,7 @@ impl OrderItem {
     }
 
     async fn unit_price(&self) -> Decimal {
-        Decimal::Cents(self.row.unit_price_cents)
+        Money::from_cents(self.row.unit_price_cents).into()
     }
 
     async fn quantity(&self) -> i32 {
@@ -202,17 +207,16 @@ impl OrderItem {
     }
 
     async fn line_total(&self) -> Decimal {
-        Decimal::Cents(self.row.unit_price_cents * i64::from(self.row.quantity))
+        Money::from_cents(self.row.unit_price_cents * i64::from(self.row.quantity)).into()
     }
 
     /// The product as it is now; null once it has left the catalog.
     async fn product(&self, ctx: &Context<'_>) -> AppResult<Option<Product>> {
-        let product = match self.page.as_ref().and_then(|page| page.products.as_ref()) {
+        let product = match &self.nested.products {
             Some(products) => products.get(&self.row.product_id).cloned(),
             None => {
-                Loaders::of(ctx)?
-                    .products
-                    .load_one(self.row.product_id)
+                ctx.service::<crate::catalog::Catalog>()
+                    .find(TenantId(self.row.vendor_id), self.row.product_id)
                     .await?
             }
         };
@@ -223,16 +227,16 @@ impl OrderItem {
 /// The fields an order listing adds to its connection. `totalCount` runs its query only when asked.
 pub struct OrderListing {
     tenant: TenantId,
-    scope: OrderScope,
-    status: Option<OrderStatus>,
+    listing: Listing,
 }
 
 #[Object]
 impl OrderListing {
     /// How many orders the listing holds across all its pages.
     async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let mut pooled = ctx.state().db.tenant(self.tenant).await?;
-        store::count(&mut pooled.conn(), self.tenant, self.scope, self.status).await
+        ctx.service::<Orders>()
+            .count(self.tenant, self.listing)
+            .await
     }
 }
 
@@ -248,24 +252,28 @@ async fn order_page(
 ) -> AppResult<OrderConnection> {
     let tenant = ctx.request().tenant_id()?;
     let page = Page::new(first.unwrap_or(DEFAULT_PAGE), after.as_deref())?;
-    let mut pooled = ctx.state().db.tenant(tenant).await?;
-    let conn = &mut pooled.conn();
-    let rows = store::list(conn, tenant, scope, status, page.after, page.fetch_limit()).await?;
-    let on_page = &rows[..rows.len().min(page.first as usize)];
+    let listing = Listing { scope, status };
     let look = ctx.look_ahead();
-    let nodes = [look.field("nodes"), look.field("edges").field("node")];
-    let nested = PageData::load(&nodes, conn, tenant, on_page).await?;
-    drop(pooled);
-    let listing = OrderListing {
-        tenant,
-        scope,
-        status,
-    };
-    let mut connection: OrderConnection = page.into_connection(rows, |row| row.id, listing);
-    for edge in &mut connection.edges {
-        edge.node.page = nested.clone();
-    }
-    Ok(connection)
+    let wanted = wanted(&[look.field("nodes"), look.field("edges").field("node")]);
+    let (rows, nested) = ctx
+        .service::<Orders>()
+        .page(
+            tenant,
+            listing,
+            page.after,
+            page.fetch_limit(),
+            page.first as usize,
+            wanted,
+        )
+        .await?;
+    let nested = Arc::new(nested);
+    let listing = OrderListing { tenant, listing };
+    Ok(page.into_connection(
+        rows,
+        |row| row.id,
+        |row| Order::new(row, nested.clone()),
+        listing,
+    ))
 }
 
 #[derive(InputObject)]
@@ -296,10 +304,10 @@ impl OrdersQuery {
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: Option<i32>,
         after: Option<String>,
-        status: Option<OrderStatus>,
+        status: Option<OrderStatusValue>,
     ) -> AppResult<OrderConnection> {
         let scope = scope_of(ctx.request().identity()?);
-        order_page(ctx, scope, first, after, status).await
+        order_page(ctx, scope, first, after, status.map(Into::into)).await
     }
 
     /// The signed-in customer's orders, newest first.
@@ -309,33 +317,21 @@ impl OrdersQuery {
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: Option<i32>,
         after: Option<String>,
-        status: Option<OrderStatus>,
+        status: Option<OrderStatusValue>,
     ) -> AppResult<OrderConnection> {
         let scope = scope_of(ctx.request().identity()?);
-        order_page(ctx, scope, first, after, status).await
+        order_page(ctx, scope, first, after, status.map(Into::into)).await
     }
 
     /// An order the caller may see; null otherwise.
     #[graphql(guard = "RoleGuard::signed_in()")]
     async fn order(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<Order>> {
-        let tenant = ctx.request().tenant_id()?;
-        let scope = scope_of(ctx.request().identity()?);
-        let Some(id) = parse_id(&id) else {
-            return Ok(None);
-        };
-        let mut pooled = ctx.state().db.tenant(tenant).await?;
-        let conn = &mut pooled.conn();
-        let Some(row) = store::find(conn, tenant, scope, id).await? else {
-            return Ok(None);
-        };
-        let nested = PageData::load(
-            &[ctx.look_ahead()],
-            conn,
-            tenant,
-            std::slice::from_ref(&row),
-        )
-        .await?;
-        Ok(Some(Order { row, page: nested }))
+        let identity = ctx.request().identity()?;
+        let found = ctx
+            .service::<Orders>()
+            .find(identity, parse_id(&id), wanted(&[ctx.look_ahead()]))
+            .await?;
+        Ok(found.map(|(row, nested)| Order::new(row, Arc::new(nested))))
     }
 }
 
@@ -358,26 +354,28 @@ impl OrdersMutation {
                 quantity: line.quantity,
             })
             .collect();
-        let placed = flows::place_order(
-            ctx.state(),
-            tenant,
-            customer,
-            &lines,
-            &input.address,
-            input.idempotency_key.as_deref(),
-        )
-        .await?;
-        // The lines just written answer `items` without reading them back.
-        let page = placed.items.map(|items| {
-            Arc::new(PageData {
-                items: Some(by_order(items)),
-                ..PageData::default()
-            })
-        });
-        Ok(Order {
-            row: placed.order,
-            page,
-        })
+        let orders = ctx.service::<Orders>();
+        let placed = orders
+            .place(
+                tenant,
+                customer,
+                &lines,
+                &input.address,
+                input.idempotency_key.as_deref(),
+            )
+            .await?;
+        let wanted = wanted(&[ctx.look_ahead()]);
+        match placed.items {
+            // The lines just written answer `items` without reading them back.
+            Some(items) if !wanted.products && !wanted.people => {
+                let nested = Nested {
+                    items: Some(by_order(items)),
+                    ..Nested::default()
+                };
+                Ok(Order::new(placed.order, Arc::new(nested)))
+            }
+            _ => answer(ctx, placed.order, ctx.look_ahead()).await,
+        }
     }
 
     /// Moves an order along PENDING -> PROCESSING -> SHIPPED -> DELIVERED, or to CANCELLED from PENDING
@@ -387,16 +385,14 @@ impl OrdersMutation {
         &self,
         ctx: &Context<'_>,
         id: ID,
-        status: OrderStatus,
+        status: OrderStatusValue,
     ) -> AppResult<Order> {
-        let tenant = ctx.request().tenant_id()?;
         let identity = ctx.request().identity()?;
-        let id = parse_id(&id).ok_or(AppError::NotFound("no such order"))?;
-        Ok(
-            flows::update_status(ctx.state(), tenant, identity, id, status)
-                .await?
-                .into(),
-        )
+        let changed = ctx
+            .service::<Orders>()
+            .update_status(identity, parse_id(&id), status.into())
+            .await?;
+        answer(ctx, changed, ctx.look_ahead()).await
     }
 
     /// Assigns an order to a staff member of the store.
@@ -408,23 +404,22 @@ impl OrdersMutation {
         staff_id: ID,
     ) -> AppResult<Order> {
         let tenant = ctx.request().tenant_id()?;
-        let order_id = parse_id(&order_id).ok_or(AppError::NotFound("no such order"))?;
-        Ok(
-            flows::assign_staff(ctx.state(), tenant, order_id, parse_id(&staff_id))
-                .await?
-                .into(),
-        )
+        let assigned = ctx
+            .service::<Orders>()
+            .assign_staff(tenant, parse_id(&order_id), parse_id(&staff_id))
+            .await?;
+        answer(ctx, assigned, ctx.look_ahead()).await
     }
 
     /// Cancels an order and puts its units back in stock: a customer their own while PENDING, the owner
     /// any while PENDING or PROCESSING.
     #[graphql(guard = "RoleGuard::only(&[Role::Owner, Role::Customer])")]
     async fn cancel_order(&self, ctx: &Context<'_>, id: ID) -> AppResult<Order> {
-        let tenant = ctx.request().tenant_id()?;
         let identity = ctx.request().identity()?;
-        let id = parse_id(&id).ok_or(AppError::NotFound("no such order"))?;
-        Ok(flows::cancel(ctx.state(), tenant, identity, id)
-            .await?
-            .into())
+        let cancelled = ctx
+            .service::<Orders>()
+            .cancel(identity, parse_id(&id))
+            .await?;
+        answer(ctx, cancelled, ctx.look_ahead()).await
     }
 }

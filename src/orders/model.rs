@@ -1,4 +1,5 @@
-//! Order rows, the status machine, and who may see which orders.
+//! Order rows, the status machine, and who may see which orders: plain data (the GraphQL types are
+//! made from them in `orders::graphql`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -8,7 +9,7 @@ use crate::db::schema::{order_items, orders};
 /// Where an order stands: PENDING -> PROCESSING -> SHIPPED -> DELIVERED, or CANCELLED from PENDING or
 /// PROCESSING.
 // Stored in lower case (`pending`).
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OrderStatus {
     Pending,
     Processing,
@@ -109,7 +110,6 @@ impl OrderRow {
 #[derive(Insertable)]
 #[diesel(table_name = orders)]
 pub struct NewOrder<'a> {
-    pub vendor_id: i64,
     pub customer_id: i64,
     pub status: &'a str,
     pub address: &'a str,
@@ -134,7 +134,6 @@ pub struct OrderItemRow {
 #[derive(Insertable)]
 #[diesel(table_name = order_items)]
 pub struct NewOrderItem<'a> {
-    pub vendor_id: i64,
     pub order_id: i64,
     pub product_id: i64,
     pub product_name: &'a str,

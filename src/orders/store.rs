@@ -5,8 +5,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::db::schema::{idempotency_keys, order_items, orders};
-use crate::db::{CacheWrite, Conn, TenantId, now};
-use crate::error::AppResult;
+use crate::db::{CacheWrite, Conn, DbResult, TenantId, TenantTable as _, now};
 use crate::orders::model::{
     NewOrder, NewOrderItem, OrderItemRow, OrderRow, OrderScope, OrderStatus,
 };
@@ -16,9 +15,7 @@ use crate::{each_pipelined, with_conn};
 /// backend at hand.
 macro_rules! visible {
     ($tenant:expr, $scope:expr, $status:expr) => {{
-        let query = orders::table
-            .filter(orders::vendor_id.eq($tenant.0))
-            .into_boxed();
+        let query = orders::table.of_tenant($tenant).into_boxed();
         let query = match $scope {
             OrderScope::All => query,
             OrderScope::AssignedTo(staff) => query.filter(orders::assigned_staff_id.eq(staff)),
@@ -31,10 +28,14 @@ macro_rules! visible {
     }};
 }
 
-pub async fn insert(conn: &mut Conn<'_>, new: &NewOrder<'_>) -> AppResult<OrderRow> {
+pub async fn insert(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    new: &NewOrder<'_>,
+) -> DbResult<OrderRow> {
     Ok(with_conn!(conn, |c| {
         diesel::insert_into(orders::table)
-            .values(new)
+            .values((orders::vendor_id.eq(tenant.0), new))
             .returning(OrderRow::as_returning())
             .cached()
             .get_result(c)
@@ -45,11 +46,12 @@ pub async fn insert(conn: &mut Conn<'_>, new: &NewOrder<'_>) -> AppResult<OrderR
 /// Writes an order's lines (pipelined on PostgreSQL: one round trip).
 pub async fn insert_items(
     conn: &mut Conn<'_>,
+    tenant: TenantId,
     lines: &[NewOrderItem<'_>],
-) -> AppResult<Vec<OrderItemRow>> {
+) -> DbResult<Vec<OrderItemRow>> {
     Ok(each_pipelined!(conn, lines, |c, line| {
         diesel::insert_into(order_items::table)
-            .values(line)
+            .values((order_items::vendor_id.eq(tenant.0), line))
             .returning(OrderItemRow::as_returning())
             .cached()
             .get_result(c)
@@ -63,7 +65,7 @@ pub async fn find(
     tenant: TenantId,
     scope: OrderScope,
     id: i64,
-) -> AppResult<Option<OrderRow>> {
+) -> DbResult<Option<OrderRow>> {
     Ok(with_conn!(conn, |c| {
         visible!(tenant, scope, None::<OrderStatus>)
             .filter(orders::id.eq(id))
@@ -82,7 +84,7 @@ pub async fn list(
     status: Option<OrderStatus>,
     before: Option<i64>,
     limit: i64,
-) -> AppResult<Vec<OrderRow>> {
+) -> DbResult<Vec<OrderRow>> {
     Ok(with_conn!(conn, |c| {
         let mut query = visible!(tenant, scope, status);
         if let Some(before) = before {
@@ -102,7 +104,7 @@ pub async fn count(
     tenant: TenantId,
     scope: OrderScope,
     status: Option<OrderStatus>,
-) -> AppResult<i64> {
+) -> DbResult<i64> {
     Ok(with_conn!(conn, |c| {
         visible!(tenant, scope, status).count().get_result(c).await
     })?)
@@ -113,9 +115,9 @@ pub async fn items_of(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     order_ids: &[i64],
-) -> AppResult<Vec<OrderItemRow>> {
+) -> DbResult<Vec<OrderItemRow>> {
     let query = order_items::table
-        .filter(order_items::vendor_id.eq(tenant.0))
+        .of_tenant(tenant)
         .filter(order_items::order_id.eq_any(order_ids))
         .order(order_items::id.asc());
     Ok(with_conn!(conn, |c| {
@@ -131,10 +133,10 @@ pub async fn change_status(
     id: i64,
     from: &[OrderStatus],
     to: OrderStatus,
-) -> AppResult<Option<OrderRow>> {
+) -> DbResult<Option<OrderRow>> {
     let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
     let target = orders::table
-        .filter(orders::vendor_id.eq(tenant.0))
+        .of_tenant(tenant)
         .filter(orders::id.eq(id))
         .filter(orders::status.eq_any(from));
     let changes = (orders::status.eq(to.as_str()), orders::updated_at.eq(now()));
@@ -155,10 +157,8 @@ pub async fn assign(
     tenant: TenantId,
     id: i64,
     staff_id: i64,
-) -> AppResult<Option<OrderRow>> {
-    let target = orders::table
-        .filter(orders::vendor_id.eq(tenant.0))
-        .filter(orders::id.eq(id));
+) -> DbResult<Option<OrderRow>> {
+    let target = orders::table.of_tenant(tenant).filter(orders::id.eq(id));
     let changes = (
         orders::assigned_staff_id.eq(staff_id),
         orders::updated_at.eq(now()),
@@ -182,7 +182,7 @@ pub async fn claim_key(
     customer_id: i64,
     key: &str,
     request_hash: &str,
-) -> AppResult<bool> {
+) -> DbResult<bool> {
     let row = (
         idempotency_keys::vendor_id.eq(tenant.0),
         idempotency_keys::customer_id.eq(customer_id),
@@ -207,9 +207,9 @@ pub async fn find_key(
     tenant: TenantId,
     customer_id: i64,
     key: &str,
-) -> AppResult<Option<(String, Option<i64>)>> {
+) -> DbResult<Option<(String, Option<i64>)>> {
     let query = idempotency_keys::table
-        .filter(idempotency_keys::vendor_id.eq(tenant.0))
+        .of_tenant(tenant)
         .filter(idempotency_keys::customer_id.eq(customer_id))
         .filter(idempotency_keys::key.eq(key))
         .select((idempotency_keys::request_hash, idempotency_keys::order_id));
@@ -223,9 +223,9 @@ pub async fn attach_key(
     customer_id: i64,
     key: &str,
     order_id: i64,
-) -> AppResult<()> {
+) -> DbResult<()> {
     let target = idempotency_keys::table
-        .filter(idempotency_keys::vendor_id.eq(tenant.0))
+        .of_tenant(tenant)
         .filter(idempotency_keys::customer_id.eq(customer_id))
         .filter(idempotency_keys::key.eq(key));
     with_conn!(conn, |c| {

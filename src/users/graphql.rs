@@ -3,13 +3,24 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object, SimpleObject};
 
-use crate::auth::RoleGuard;
 use crate::db::TenantId;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::graphql::ContextExt as _;
 use crate::graphql::pagination::{DEFAULT_PAGE, IdCursor, Page};
 use crate::graphql::scalars::DateTime;
-use crate::users::{Role, UserRow, store};
+use crate::identity::{Role, RoleGuard};
+use crate::users::{People, UserRow};
+
+// The GraphQL face of `identity::Role` (the model stays free of GraphQL).
+/// What a user may do in their store: the owner runs it, staff manage products and the orders assigned
+/// to them, customers order and follow their own orders.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::identity::Role", name = "Role")]
+pub enum RoleValue {
+    Owner,
+    Staff,
+    Customer,
+}
 
 /// A person of a store. The password hash never leaves the server.
 #[derive(SimpleObject, Clone, Debug)]
@@ -20,7 +31,7 @@ pub struct User {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
-    pub role: Role,
+    pub role: RoleValue,
     /// False once the owner has deactivated the account.
     pub is_active: bool,
     pub created_at: DateTime,
@@ -30,7 +41,7 @@ impl From<UserRow> for User {
     fn from(row: UserRow) -> Self {
         Self {
             id: ID(row.id.to_string()),
-            role: row.role(),
+            role: row.role().into(),
             username: row.username,
             email: row.email,
             first_name: row.first_name,
@@ -51,8 +62,7 @@ pub struct UserListing {
 impl UserListing {
     /// How many people the listing holds across all its pages.
     async fn total_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        let mut pooled = ctx.state().db.tenant(self.tenant).await?;
-        store::count(&mut pooled.conn(), self.tenant, self.role).await
+        ctx.service::<People>().count(self.tenant, self.role).await
     }
 }
 
@@ -67,16 +77,11 @@ async fn people(
 ) -> AppResult<UserConnection> {
     let tenant = ctx.request().tenant_id()?;
     let page = Page::new(first.unwrap_or(DEFAULT_PAGE), after.as_deref())?;
-    let mut pooled = ctx.state().db.tenant(tenant).await?;
-    let rows = store::list(
-        &mut pooled.conn(),
-        tenant,
-        role,
-        page.after,
-        page.fetch_limit(),
-    )
-    .await?;
-    Ok(page.into_connection(rows, |row| row.id, UserListing { tenant, role }))
+    let rows = ctx
+        .service::<People>()
+        .list(tenant, role, page.after, page.fetch_limit())
+        .await?;
+    Ok(page.into_connection(rows, |row| row.id, User::from, UserListing { tenant, role }))
 }
 
 #[derive(Default)]
@@ -88,11 +93,7 @@ impl UsersQuery {
     #[graphql(guard = "RoleGuard::signed_in()")]
     async fn me(&self, ctx: &Context<'_>) -> AppResult<User> {
         let identity = ctx.request().identity()?;
-        let mut pooled = ctx.state().db.tenant(identity.tenant_id).await?;
-        store::find(&mut pooled.conn(), identity.tenant_id, identity.user_id)
-            .await?
-            .map(User::from)
-            .ok_or(AppError::Unauthenticated("this account is not active"))
+        Ok(ctx.service::<People>().me(identity).await?.into())
     }
 
     /// The store's staff, active or not, by id.

@@ -1,37 +1,29 @@
-//! Queries on users. Every function takes the tenant and filters by it: no lookup by id alone exists.
+//! Queries on users. Every function takes the tenant and starts from its rows: no lookup by id alone
+//! exists.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::db::schema::users;
-use crate::db::{CacheWrite, Conn, TenantId, lower, now};
-use crate::error::{AppError, AppResult, is_unique_violation};
-use crate::users::model::{NewUser, Role, UserRow};
+use crate::db::{CacheWrite, Conn, DbResult, TenantId, TenantTable as _, lower, now};
+use crate::identity::Role;
+use crate::users::model::{NewUser, UserRow};
 use crate::with_conn;
 
-/// Inserts a user; a username taken in this store (in any case) is a `CONFLICT` on `username`.
-pub async fn insert(conn: &mut Conn<'_>, new: &NewUser<'_>) -> AppResult<UserRow> {
-    with_conn!(conn, |c| {
+/// Inserts a user of the tenant; a username taken in this store (in any case) is a unique violation.
+pub async fn insert(conn: &mut Conn<'_>, tenant: TenantId, new: &NewUser<'_>) -> DbResult<UserRow> {
+    Ok(with_conn!(conn, |c| {
         diesel::insert_into(users::table)
-            .values(new)
+            .values((users::vendor_id.eq(tenant.0), new))
             .returning(UserRow::as_returning())
             .cached()
             .get_result(c)
             .await
-    })
-    .map_err(|err| {
-        if is_unique_violation(&err) {
-            AppError::conflict("username", "this username is already taken in this store")
-        } else {
-            err.into()
-        }
-    })
+    })?)
 }
 
-pub async fn find(conn: &mut Conn<'_>, tenant: TenantId, id: i64) -> AppResult<Option<UserRow>> {
-    let query = users::table
-        .filter(users::vendor_id.eq(tenant.0))
-        .filter(users::id.eq(id));
+pub async fn find(conn: &mut Conn<'_>, tenant: TenantId, id: i64) -> DbResult<Option<UserRow>> {
+    let query = users::table.of_tenant(tenant).filter(users::id.eq(id));
     Ok(with_conn!(conn, |c| {
         query.select(UserRow::as_select()).first(c).await.optional()
     })?)
@@ -42,9 +34,9 @@ pub async fn find_by_username(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     username: &str,
-) -> AppResult<Option<UserRow>> {
+) -> DbResult<Option<UserRow>> {
     let query = users::table
-        .filter(users::vendor_id.eq(tenant.0))
+        .of_tenant(tenant)
         .filter(lower(users::username).eq(username.to_lowercase()));
     Ok(with_conn!(conn, |c| {
         query.select(UserRow::as_select()).first(c).await.optional()
@@ -56,10 +48,8 @@ pub async fn find_many(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     ids: &[i64],
-) -> AppResult<Vec<UserRow>> {
-    let query = users::table
-        .filter(users::vendor_id.eq(tenant.0))
-        .filter(users::id.eq_any(ids));
+) -> DbResult<Vec<UserRow>> {
+    let query = users::table.of_tenant(tenant).filter(users::id.eq_any(ids));
     Ok(with_conn!(conn, |c| {
         query.select(UserRow::as_select()).load(c).await
     })?)
@@ -72,9 +62,9 @@ pub async fn list(
     role: Role,
     after: Option<i64>,
     limit: i64,
-) -> AppResult<Vec<UserRow>> {
+) -> DbResult<Vec<UserRow>> {
     let query = users::table
-        .filter(users::vendor_id.eq(tenant.0))
+        .of_tenant(tenant)
         .filter(users::role.eq(role.as_str()))
         .filter(users::id.gt(after.unwrap_or(0)))
         .order(users::id.asc())
@@ -84,9 +74,9 @@ pub async fn list(
     })?)
 }
 
-pub async fn count(conn: &mut Conn<'_>, tenant: TenantId, role: Role) -> AppResult<i64> {
+pub async fn count(conn: &mut Conn<'_>, tenant: TenantId, role: Role) -> DbResult<i64> {
     let query = users::table
-        .filter(users::vendor_id.eq(tenant.0))
+        .of_tenant(tenant)
         .filter(users::role.eq(role.as_str()))
         .count();
     Ok(with_conn!(conn, |c| query.get_result(c).await)?)
@@ -97,9 +87,9 @@ pub async fn deactivate_staff(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     id: i64,
-) -> AppResult<Option<UserRow>> {
+) -> DbResult<Option<UserRow>> {
     let target = users::table
-        .filter(users::vendor_id.eq(tenant.0))
+        .of_tenant(tenant)
         .filter(users::id.eq(id))
         .filter(users::role.eq(Role::Staff.as_str()));
     let changes = (users::is_active.eq(false), users::updated_at.eq(now()));
@@ -119,10 +109,8 @@ pub async fn set_password_hash(
     tenant: TenantId,
     id: i64,
     hash: &str,
-) -> AppResult<()> {
-    let target = users::table
-        .filter(users::vendor_id.eq(tenant.0))
-        .filter(users::id.eq(id));
+) -> DbResult<()> {
+    let target = users::table.of_tenant(tenant).filter(users::id.eq(id));
     let changes = (users::password_hash.eq(hash), users::updated_at.eq(now()));
     with_conn!(conn, |c| diesel::update(target)
         .set(changes)

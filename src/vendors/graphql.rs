@@ -2,14 +2,12 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 
-use crate::auth::RoleGuard;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::graphql::ContextExt as _;
 use crate::graphql::scalars::DateTime;
-use crate::users::Role;
-use crate::validation;
-use crate::vendors::VendorRow;
-use crate::vendors::store;
+use crate::identity::{Role, RoleGuard};
+use crate::values::{Email, StoreName};
+use crate::vendors::{StoreChanges, Stores, VendorRow};
 
 /// A store hosted on the platform.
 #[derive(SimpleObject, Clone, Debug)]
@@ -42,11 +40,7 @@ impl VendorsQuery {
     /// The store named by `X-Tenant-Domain` or by the token. Public: a storefront shows its name.
     async fn vendor(&self, ctx: &Context<'_>) -> AppResult<Vendor> {
         let tenant = ctx.request().tenant_id()?;
-        let mut pooled = ctx.state().db.tenant(tenant).await?;
-        store::find(&mut pooled.conn(), tenant)
-            .await?
-            .map(Vendor::from)
-            .ok_or(AppError::TenantNotFound)
+        Ok(ctx.service::<Stores>().find(tenant).await?.into())
     }
 }
 
@@ -70,25 +64,24 @@ impl VendorsMutation {
         input: UpdateVendorInput,
     ) -> AppResult<Vendor> {
         let tenant = ctx.request().tenant_id()?;
-        let store_name = input
-            .store_name
-            .as_deref()
-            .map(|name| validation::store_name("storeName", name))
-            .transpose()?;
-        let contact_email = match &input.contact_email {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(email) if email.trim().is_empty() => Some(None),
-            MaybeUndefined::Value(email) => Some(Some(validation::email("contactEmail", email)?)),
+        let changes = StoreChanges {
+            store_name: input
+                .store_name
+                .as_deref()
+                .map(|name| StoreName::parse("storeName", name))
+                .transpose()?,
+            contact_email: match &input.contact_email {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(email) => {
+                    Some(Email::parse_optional("contactEmail", Some(email.as_str()))?)
+                }
+            },
         };
-        let mut pooled = ctx.state().db.tenant(tenant).await?;
-        let updated = store::update(
-            &mut pooled.conn(),
-            tenant,
-            store_name.as_deref(),
-            contact_email.as_ref().map(Option::as_deref),
-        )
-        .await?;
-        updated.map(Vendor::from).ok_or(AppError::TenantNotFound)
+        Ok(ctx
+            .service::<Stores>()
+            .update(tenant, changes)
+            .await?
+            .into())
     }
 }

@@ -30,8 +30,7 @@ async fn composite_keys_refuse_rows_that_cross_tenants(app: TestApp) {
 
     let mut pooled = app.admin.unscoped().await.unwrap();
     let conn = &mut pooled.conn();
-    let line = |vendor_id: i64, product_id: i64| NewOrderItem {
-        vendor_id,
+    let line = |product_id: i64| NewOrderItem {
         order_id,
         product_id,
         product_name: "forged",
@@ -40,16 +39,14 @@ async fn composite_keys_refuse_rows_that_cross_tenants(app: TestApp) {
     };
     // A line of store 1's order naming store 2's product.
     let forged =
-        multistore::orders::store::insert_items(conn, &[line(tenant_one.0, id(&theirs["id"]))])
-            .await;
+        multistore::orders::store::insert_items(conn, tenant_one, &[line(id(&theirs["id"]))]).await;
     assert!(
         forged.is_err(),
         "a line pointing at another store's product"
     );
     // A line filed under store 2 pointing at store 1's order.
     let forged =
-        multistore::orders::store::insert_items(conn, &[line(tenant_two.0, id(&theirs["id"]))])
-            .await;
+        multistore::orders::store::insert_items(conn, tenant_two, &[line(id(&theirs["id"]))]).await;
     assert!(forged.is_err(), "a line of another store's order");
     // Store 1's order assigned to store 2's staff.
     let forged = multistore::orders::store::assign(
@@ -184,10 +181,11 @@ async fn row_level_security_holds_when_a_query_forgets_its_tenant() {
         // setting is pending, to go with the next statement.
         with_conn!(conn, |c| products::table.count().get_result::<i64>(c).await).unwrap();
         multistore::db::set_tenant(conn, Some(tenant_one));
-        let outcome: multistore::error::AppResult<()> = multistore::transaction!(conn, |c| {
+        use multistore::db::DbError;
+        let outcome: Result<(), DbError> = multistore::transaction!(conn, DbError, |c| {
             if rolled_back {
                 with_conn!(c, |c| products::table.count().get_result::<i64>(c).await)?;
-                Err(multistore::error::AppError::NotFound("roll back"))
+                Err(DbError::Failed("roll back".into()))
             } else {
                 Ok(())
             }

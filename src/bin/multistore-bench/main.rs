@@ -17,10 +17,10 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use multistore::Config;
-use multistore::auth::TokenKeys;
-use multistore::auth::tokens::Subject;
 use multistore::config::DatabaseUrl;
-use multistore::users::Role;
+use multistore::identity::Role;
+use multistore::identity::Subject;
+use multistore::identity::TokenKeys;
 use serde_json::json;
 
 use crate::load::{Outcome, RequestSource, graphql_request};

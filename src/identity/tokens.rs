@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::AppError;
-use crate::users::Role;
+use crate::identity::Role;
 
 pub const ACCESS_TYP: &str = "access";
 /// Seconds of clock skew allowed on `exp`.

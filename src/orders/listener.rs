@@ -6,10 +6,9 @@
 use std::sync::Weak;
 use std::time::Duration;
 
-use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
-use futures_util::StreamExt as _;
+use crate::db::notify::Listening;
 
-use super::{CHANNEL, Events, OrderEvent};
+use super::events::{CHANNEL, OrderEvent, OrderEvents};
 
 /// How long the listener waits for a notification before it checks that its connection still answers
 /// (a connection that died silently would otherwise never deliver again).
@@ -17,7 +16,7 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-pub(super) fn spawn(url: String, events: Weak<Events>) {
+pub(super) fn spawn(url: String, events: Weak<OrderEvents>) {
     tokio::spawn(async move {
         let mut backoff = FIRST_BACKOFF;
         let mut first = true;
@@ -27,7 +26,7 @@ pub(super) fn spawn(url: String, events: Weak<Events>) {
                 Err(err) => {
                     let Some(bus) = events.upgrade() else { return };
                     bus.set_listening(false);
-                    tracing::warn!(error = %err, "event listener lost its connection; reconnecting");
+                    tracing::warn!(error = ?err, "event listener lost its connection; reconnecting");
                 }
             }
             first = false;
@@ -44,14 +43,11 @@ pub(super) fn spawn(url: String, events: Weak<Events>) {
 /// failure is retried after the first back-off again.
 async fn listen(
     url: &str,
-    events: &Weak<Events>,
+    events: &Weak<OrderEvents>,
     backoff: &mut Duration,
     first: bool,
-) -> anyhow::Result<()> {
-    let mut conn = AsyncPgConnection::establish(url).await?;
-    diesel::sql_query(format!("LISTEN {CHANNEL}"))
-        .execute(&mut conn)
-        .await?;
+) -> Result<(), crate::db::DbError> {
+    let mut listening = Listening::start(url, CHANNEL).await?;
     match events.upgrade() {
         Some(bus) => {
             bus.set_listening(true);
@@ -64,25 +60,14 @@ async fn listen(
     *backoff = FIRST_BACKOFF;
     tracing::info!(channel = CHANNEL, "listening for order events");
     loop {
-        let next = {
-            let mut notifications = std::pin::pin!(conn.notifications_stream());
-            tokio::time::timeout(HEARTBEAT, notifications.next()).await
-        };
+        let next = listening.next(HEARTBEAT).await?;
         let Some(bus) = events.upgrade() else {
             return Ok(());
         };
-        match next {
-            Ok(Some(Ok(notification))) => {
-                match serde_json::from_str::<OrderEvent>(&notification.payload) {
-                    Ok(event) => bus.deliver(event),
-                    Err(err) => tracing::warn!(error = %err, "an order event could not be read"),
-                }
-            }
-            Ok(Some(Err(err))) => return Err(err.into()),
-            Ok(None) => anyhow::bail!("the listening connection closed"),
-            // Quiet for a while: make sure the connection is still there.
-            Err(_elapsed) => {
-                diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+        if let Some(payload) = next {
+            match serde_json::from_str::<OrderEvent>(&payload) {
+                Ok(event) => bus.deliver(event),
+                Err(err) => tracing::warn!(error = %err, "an order event could not be read"),
             }
         }
     }

@@ -9,8 +9,6 @@
 //! An event carries the committed order row, so each subscriber decides from it alone whether its user
 //! may hear it (tenant, then scope): no query per event and subscriber.
 
-mod listener;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -19,6 +17,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::config::{Config, DatabaseUrl};
 use crate::orders::OrderRow;
+use crate::orders::listener;
 
 /// The PostgreSQL channel the instances share (named again in the trigger's migration).
 pub const CHANNEL: &str = "multistore_orders";
@@ -41,7 +40,7 @@ pub struct OrderEvent {
 }
 
 /// The events of this instance: a broadcast channel that every subscription of this instance reads.
-pub struct Events {
+pub struct OrderEvents {
     sender: broadcast::Sender<Arc<OrderEvent>>,
     /// How many times this instance may have missed events (its listener lost its connection and
     /// listened again): subscribers are told, since what happened meanwhile was not heard.
@@ -50,7 +49,7 @@ pub struct Events {
     listening: Option<AtomicBool>,
 }
 
-impl Events {
+impl OrderEvents {
     /// The event bus for the configured database; on PostgreSQL it starts this instance's listener.
     pub fn start(config: &Config) -> Arc<Self> {
         let (sender, _) = broadcast::channel(BACKLOG);
@@ -83,7 +82,7 @@ impl Events {
     }
 
     /// The listener listens again after losing its connection: events meanwhile were not heard.
-    fn gap(&self) {
+    pub(super) fn gap(&self) {
         self.gaps.send_modify(|gaps| *gaps += 1);
     }
 
@@ -106,12 +105,12 @@ impl Events {
         }
     }
 
-    fn deliver(&self, event: OrderEvent) {
+    pub(super) fn deliver(&self, event: OrderEvent) {
         // No subscriber is not an error.
         let _ = self.sender.send(Arc::new(event));
     }
 
-    fn set_listening(&self, now: bool) {
+    pub(super) fn set_listening(&self, now: bool) {
         if let Some(listening) = &self.listening {
             listening.store(now, Ordering::Relaxed);
         }

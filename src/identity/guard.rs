@@ -4,8 +4,8 @@
 use async_graphql::{Context, Guard};
 
 use crate::error::AppError;
-use crate::graphql::ContextExt as _;
-use crate::users::Role;
+
+use super::{RequestContext, Role};
 
 pub struct RoleGuard {
     roles: &'static [Role],
@@ -26,7 +26,7 @@ impl RoleGuard {
 
 impl Guard for RoleGuard {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        let identity = ctx.request().identity()?;
+        let identity = ctx.data_unchecked::<RequestContext>().identity()?;
         if self.roles.contains(&identity.role) {
             Ok(())
         } else {

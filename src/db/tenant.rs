@@ -1,0 +1,44 @@
+//! The tenant of a query: every store function takes a `TenantId`, and every query on a tenant table
+//! starts from `table.of_tenant(tenant)`, the one place the tenant filter is written. PostgreSQL's
+//! row-level security checks the same rule again underneath.
+
+use diesel::dsl::{Eq, Filter};
+use diesel::query_dsl::methods::FilterDsl;
+use diesel::sql_types::BigInt;
+use diesel::{Expression, ExpressionMethods};
+
+use super::schema;
+
+/// The id of a vendor, as every store function takes it: the tenant whose rows it may touch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TenantId(pub i64);
+
+/// A table whose every row belongs to one tenant, by its `vendor_id`.
+pub trait TenantTable: Sized {
+    type VendorId: Default + ExpressionMethods + Expression<SqlType = BigInt>;
+
+    /// The rows of `tenant` (the start of every query on the table).
+    fn of_tenant(self, tenant: TenantId) -> Filter<Self, Eq<Self::VendorId, i64>>
+    where
+        Self: FilterDsl<Eq<Self::VendorId, i64>>,
+    {
+        FilterDsl::filter(self, Self::VendorId::default().eq(tenant.0))
+    }
+}
+
+macro_rules! tenant_tables {
+    ($($table:ident),* $(,)?) => {
+        $(impl TenantTable for schema::$table::table {
+            type VendorId = schema::$table::vendor_id;
+        })*
+    };
+}
+
+tenant_tables!(
+    users,
+    products,
+    orders,
+    order_items,
+    idempotency_keys,
+    refresh_tokens
+);

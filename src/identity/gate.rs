@@ -1,0 +1,129 @@
+//! The gate every request and every WebSocket passes: tenant and caller settled from the headers.
+//!
+//! - `X-Tenant-Domain` naming no vendor: 404 `TENANT_NOT_FOUND`;
+//! - a bad, expired or non-access token, or one of a deactivated or deleted user: 401 `UNAUTHENTICATED`;
+//! - a valid token of another tenant than the header's: 403 `FORBIDDEN`;
+//! - a token without the header: the token's tenant.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+
+use crate::db::{Db, TenantId};
+use crate::error::{AppError, AppResult};
+use crate::values::normalize_host;
+
+use super::{Identity, RequestContext, Role, Tenant, TenantDirectory, TokenKeys, store};
+
+pub const TENANT_HEADER: &str = "x-tenant-domain";
+
+/// What settling an identity needs: the database, the token keys and the domain directory.
+#[derive(Clone)]
+pub struct Gate {
+    db: Db,
+    tokens: Arc<TokenKeys>,
+    tenants: Arc<TenantDirectory>,
+}
+
+impl Gate {
+    pub fn new(db: Db, tokens: Arc<TokenKeys>) -> Self {
+        Self {
+            db,
+            tokens,
+            tenants: Arc::default(),
+        }
+    }
+
+    pub fn tokens(&self) -> &TokenKeys {
+        &self.tokens
+    }
+
+    /// Settles tenant and identity from the headers; an `Err` is answered with its HTTP status at once.
+    pub async fn resolve(
+        &self,
+        headers: &HeaderMap,
+        client_ip: Option<IpAddr>,
+    ) -> AppResult<RequestContext> {
+        let domain = match headers.get(TENANT_HEADER) {
+            Some(value) => {
+                let text = value.to_str().map_err(|_| AppError::TenantNotFound)?;
+                normalize_host(text)
+            }
+            None => None,
+        };
+        let bearer = bearer_token(headers)?;
+        // The token is checked before any I/O: a forged one costs no database work.
+        let claims = bearer
+            .map(|token| self.tokens.verify_access(token))
+            .transpose()?;
+        let header_tenant = match domain {
+            Some(domain) => {
+                let id = self
+                    .tenants
+                    .find(&self.db, &domain)
+                    .await?
+                    .ok_or(AppError::TenantNotFound)?;
+                Some(Tenant { id, domain })
+            }
+            None => None,
+        };
+        let Some(claims) = claims else {
+            return Ok(RequestContext {
+                tenant: header_tenant,
+                identity: None,
+                client_ip,
+            });
+        };
+
+        let token_tenant = TenantId(claims.tenant_id);
+        if let Some(tenant) = &header_tenant
+            && tenant.id != token_tenant
+        {
+            return Err(AppError::Forbidden("this token belongs to another store"));
+        }
+        // The account is read on every request, so a deactivated one stops working at once,
+        // everywhere. A user exists only inside their store, so this also proves the store exists.
+        let role = self.active_account(token_tenant, claims.user_id).await?;
+        let tenant = header_tenant.unwrap_or(Tenant {
+            id: token_tenant,
+            domain: claims.tenant_domain,
+        });
+        Ok(RequestContext {
+            tenant: Some(tenant),
+            identity: Some(Identity {
+                user_id: claims.user_id,
+                tenant_id: token_tenant,
+                role,
+            }),
+            client_ip,
+        })
+    }
+
+    /// The user's role, when their account still works; `UNAUTHENTICATED` otherwise. Every request
+    /// makes this check, and so does every operation and every event over a WebSocket: deactivation
+    /// ends every right at once, everywhere.
+    pub async fn active_account(&self, tenant: TenantId, user_id: i64) -> AppResult<Role> {
+        let mut pooled = self.db.tenant(tenant).await?;
+        store::active_role(&mut pooled.conn(), tenant, user_id)
+            .await?
+            .ok_or(AppError::Unauthenticated("this account is not active"))
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header; any other form of the header is refused.
+pub fn bearer_token(headers: &HeaderMap) -> AppResult<Option<&str>> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let malformed =
+        || AppError::Unauthenticated("the Authorization header must be: Bearer <access token>");
+    let text = value.to_str().map_err(|_| malformed())?.trim();
+    let (scheme, token) = text.split_once(' ').ok_or_else(malformed)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(malformed());
+    }
+    Ok(Some(token))
+}
