@@ -6,6 +6,7 @@ pub mod documents;
 pub mod limits;
 pub mod pagination;
 pub mod parse_cache;
+pub mod runner;
 pub mod scalars;
 
 use async_graphql::Context;

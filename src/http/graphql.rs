@@ -1,27 +1,32 @@
-//! `POST /graphql` and GraphiQL on `GET /graphql`.
+//! `POST /graphql`, and `GET /graphql` (a query in the URL, or else GraphiQL).
 //!
-//! The body is read with its limits (size and time), parsed (one operation or a batch of at most ten),
-//! each document is admitted (parsed, within the limits), the request context is settled, and only then
-//! does GraphQL run. It runs in a task of its own, so a client that hangs up cannot cancel a mutation
-//! half-way through its transaction, and a panic becomes a 500, not a lost connection; a batch of
-//! queries only is stopped when its client hangs up, since no one will read its answer.
+//! The body is read with its limits (size and time), parsed by async-graphql-axum's
+//! `GraphQLBatchRequest` (one operation or a batch, of at most ten), each document is admitted (parsed,
+//! within the limits: `graphql::runner`), the request context is settled, and only then does GraphQL
+//! run. It runs in a task of its own, so a client that hangs up cannot cancel a mutation half-way
+//! through its transaction, and a panic becomes a 500, not a lost connection; a batch of queries only is
+//! stopped when its client hangs up, since no one will read its answer.
+//!
+//! The answer is written here, not by async-graphql-axum's `GraphQLResponse`: that one is always
+//! `application/graphql-response+json` with 200, while the contract answers `application/json` to a
+//! client that does not ask for the GraphQL media type, and 400 without `data` to one that does when
+//! nothing ran.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use async_graphql::{BatchRequest, BatchResponse};
+use async_graphql::{BatchRequest, BatchResponse, ParseRequestError};
+use async_graphql_axum::GraphQLBatchRequest;
 use axum::body::{Body, to_bytes};
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, FromRequest as _, State};
 use axum::http::{Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument as _;
 
 use crate::error::AppError;
-use crate::graphql::documents::{Admitted, failed_before_execution};
-use crate::graphql::limits::Budget;
-use crate::graphql::with_codes;
+use crate::graphql::documents::failed_before_execution;
+use crate::graphql::runner::Prepared;
 use crate::http::HttpState;
-use crate::metrics::Metrics;
 
 /// Larger bodies are answered 413 (CONTRACT.md section 1).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -148,24 +153,18 @@ pub async fn get(State(state): State<HttpState>, request: Request<Body>) -> Resp
 
 async fn answer_get(state: &HttpState, request: Request<Body>) -> Response {
     let media = MediaType::of(request.headers());
-    let Some(mut operation) = operation_in_url(request.uri()) else {
+    let Some(operation) = operation_in_url(request.uri()) else {
         let err = AppError::bad_input(
             "query",
             "the URL must carry query, and may carry variables and extensions (JSON) and operationName",
         );
         return error_response(media, StatusCode::BAD_REQUEST, err);
     };
-    let admitted = match state
-        .documents
-        .admit(&mut operation, &mut Budget::default())
-    {
-        Ok(admitted) => admitted,
-        Err(refusal) => {
-            let batch = BatchRequest::Single(operation);
-            return refused(&state.app.metrics, media, batch, refusal);
-        }
+    let prepared = match state.runner.admit(BatchRequest::Single(operation)) {
+        Ok(prepared) => prepared,
+        Err(refusal) => return graphql_response(media, &refusal),
     };
-    if !admitted.is_query() {
+    if !prepared.queries_only() {
         let err = AppError::bad_input("query", "only queries may be sent with GET; POST mutations");
         let mut response = error_response(media, StatusCode::METHOD_NOT_ALLOWED, err);
         response
@@ -174,8 +173,7 @@ async fn answer_get(state: &HttpState, request: Request<Body>) -> Response {
         return response;
     }
     let (parts, _) = request.into_parts();
-    let batch = BatchRequest::Single(operation);
-    run(state, &parts, media, batch, vec![admitted]).await
+    run(state, &parts, media, prepared).await
 }
 
 /// The operation of a GET URL, named as in GraphQL over HTTP (`operationName`).
@@ -240,39 +238,15 @@ async fn answer(state: &HttpState, request: Request<Body>) -> Response {
             return response;
         }
     };
-    let mut batch = match parse_body(&bytes) {
+    let batch = match parse_body(&parts, bytes).await {
         Ok(batch) => batch,
         Err(err) => return error_response(media, StatusCode::BAD_REQUEST, err),
     };
-    // One budget for the whole batch: ten operations may not ask for ten times the limit.
-    let mut budget = Budget::default();
-    let admitted: Result<Vec<Admitted>, _> = batch
-        .iter_mut()
-        .map(|request| state.documents.admit(request, &mut budget))
-        .collect();
-    let admitted = match admitted {
-        Ok(admitted) => admitted,
-        Err(refusal) => return refused(&state.app.metrics, media, batch, refusal),
+    let prepared = match state.runner.admit(batch) {
+        Ok(prepared) => prepared,
+        Err(refusal) => return graphql_response(media, &refusal),
     };
-    run(state, &parts, media, batch, admitted).await
-}
-
-/// The answer to a request whose document was refused before it ran: every operation of the batch
-/// gets the refusal (nothing runs).
-fn refused(
-    metrics: &Metrics,
-    media: MediaType,
-    batch: BatchRequest,
-    refusal: async_graphql::ServerError,
-) -> Response {
-    let answer = || async_graphql::Response::from_errors(vec![refusal.clone()]);
-    let response = match batch {
-        BatchRequest::Single(_) => BatchResponse::Single(answer()),
-        BatchRequest::Batch(many) => BatchResponse::Batch(many.iter().map(|_| answer()).collect()),
-    };
-    let names = vec![None; responses(&response).len()];
-    record(metrics, &names, &response, Duration::ZERO);
-    graphql_response(media, &response)
+    run(state, &parts, media, prepared).await
 }
 
 /// Settles the request context, then runs the operations (their documents already admitted) in a task
@@ -281,8 +255,7 @@ async fn run(
     state: &HttpState,
     parts: &axum::http::request::Parts,
     media: MediaType,
-    batch: BatchRequest,
-    admitted: Vec<Admitted>,
+    prepared: Prepared,
 ) -> Response {
     let client_ip = parts
         .extensions
@@ -296,24 +269,17 @@ async fn run(
             return error_response(media, status, err);
         }
     };
-    let schema = state.schema.clone();
-    let batch = batch.data(request_context);
-    let queries_only = admitted.iter().all(Admitted::is_query);
-    let started = Instant::now();
-    let run = tokio::spawn(async move { schema.execute_batch(batch).await }.in_current_span());
+    let queries_only = prepared.queries_only();
+    let run = tokio::spawn(
+        state
+            .runner
+            .run(prepared, request_context)
+            .in_current_span(),
+    );
     // Dropped when the client hangs up: a query's work stops then; a mutation always finishes.
     let _stop_when_gone = queries_only.then(|| AbortOnDrop(run.abort_handle()));
     match run.await {
-        Ok(mut response) => {
-            for_each_response(&mut response, with_codes);
-            let names: Vec<Option<String>> = admitted
-                .into_iter()
-                .zip(responses(&response))
-                .map(|(admitted, one)| state.documents.answered(admitted, one))
-                .collect();
-            record(&state.app.metrics, &names, &response, started.elapsed());
-            graphql_response(media, &response)
-        }
+        Ok(response) => graphql_response(media, &response),
         Err(join_error) => error_response(
             media,
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -322,29 +288,68 @@ async fn run(
     }
 }
 
-/// One operation (a JSON object) or a batch (a JSON array of 1 to `MAX_BATCH` objects).
-fn parse_body(bytes: &[u8]) -> Result<BatchRequest, AppError> {
+/// A body that async-graphql-axum could not read as GraphQL: answered 400 by `parse_body`'s caller in
+/// the request's media type (this answer stands only where the extractor is used alone).
+struct Unreadable;
+
+impl From<ParseRequestError> for Unreadable {
+    fn from(_: ParseRequestError) -> Self {
+        Self
+    }
+}
+
+impl IntoResponse for Unreadable {
+    fn into_response(self) -> Response {
+        StatusCode::BAD_REQUEST.into_response()
+    }
+}
+
+/// One operation (a JSON object) or a batch (a JSON array of 1 to `MAX_BATCH` objects), read by
+/// async-graphql-axum's extractor from the body already read within its limits.
+async fn parse_body(
+    parts: &axum::http::request::Parts,
+    bytes: axum::body::Bytes,
+) -> Result<BatchRequest, AppError> {
     let malformed = || {
         AppError::bad_input(
             "body",
             "the body must be JSON: {\"query\", \"variables\", \"operationName\"} or a list of those",
         )
     };
-    let is_batch = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
-    if !is_batch {
-        return serde_json::from_slice(bytes)
-            .map(BatchRequest::Single)
-            .map_err(|_| malformed());
-    }
-    let operations: Vec<async_graphql::Request> =
-        serde_json::from_slice(bytes).map_err(|_| malformed())?;
-    if !(1..=MAX_BATCH).contains(&operations.len()) {
+    let is_list = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    // async-graphql reads `[]` (and a list of strings) as one operation, as serde may read a struct
+    // from a list: the shape is checked here.
+    if is_list
+        && serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&bytes).is_ok_and(|l| l.is_empty())
+    {
         return Err(AppError::bad_input(
             "body",
             format!("a batch holds 1 to {MAX_BATCH} operations"),
         ));
     }
-    Ok(BatchRequest::Batch(operations))
+    let mut request = Request::new(Body::from(bytes));
+    *request.method_mut() = parts.method.clone();
+    if let Some(content_type) = parts.headers.get(header::CONTENT_TYPE) {
+        request
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, content_type.clone());
+    }
+    let batch = GraphQLBatchRequest::<Unreadable>::from_request(request, &())
+        .await
+        .map_err(|_| malformed())?
+        .into_inner();
+    let count = match (&batch, is_list) {
+        (BatchRequest::Single(_), false) => 1,
+        (BatchRequest::Batch(many), true) => many.len(),
+        _ => return Err(malformed()),
+    };
+    if !(1..=MAX_BATCH).contains(&count) {
+        return Err(AppError::bad_input(
+            "body",
+            format!("a batch holds 1 to {MAX_BATCH} operations"),
+        ));
+    }
+    Ok(batch)
 }
 
 /// An error answered outside GraphQL, with the GraphQL-shaped body of the contract, in the request's
@@ -359,40 +364,5 @@ struct AbortOnDrop(tokio::task::AbortHandle);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
-    }
-}
-
-/// Counts each operation of the batch with its name, its time and its errors' codes.
-fn record(
-    metrics: &Metrics,
-    names: &[Option<String>],
-    response: &BatchResponse,
-    elapsed: Duration,
-) {
-    for (name, response) in names.iter().zip(responses(response)) {
-        let codes: Vec<&str> = response
-            .errors
-            .iter()
-            .filter_map(|error| match error.extensions.as_ref()?.get("code")? {
-                async_graphql::Value::String(code) => Some(code.as_str()),
-                _ => None,
-            })
-            .collect();
-        metrics.operation(name.as_deref(), elapsed, &codes);
-    }
-}
-
-/// The answers of a batch, or the one answer.
-fn responses(response: &BatchResponse) -> Vec<&async_graphql::Response> {
-    match response {
-        BatchResponse::Single(one) => vec![one],
-        BatchResponse::Batch(many) => many.iter().collect(),
-    }
-}
-
-fn for_each_response(response: &mut BatchResponse, f: impl Fn(&mut async_graphql::Response)) {
-    match response {
-        BatchResponse::Single(one) => f(one),
-        BatchResponse::Batch(many) => many.iter_mut().for_each(f),
     }
 }

@@ -12,7 +12,7 @@ pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
     let body = state.app.metrics.render(
         db.pool_status(),
         db.statements_run(),
-        state.documents.cache_bytes(),
+        state.runner.cache_bytes(),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

@@ -7,8 +7,6 @@ pub mod metrics;
 pub mod server;
 pub mod ws;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 use axum::routing::get;
@@ -19,7 +17,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::graphql::documents::Documents;
+use crate::graphql::runner::Runner;
 use crate::schema::{AppSchema, build_schema};
 use crate::state::AppState;
 
@@ -29,9 +27,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[derive(Clone)]
 pub struct HttpState {
     pub app: AppState,
-    pub schema: AppSchema,
-    /// The way in for every document (parse cache and limits), for every endpoint.
-    pub documents: Arc<Documents>,
+    /// The one way GraphQL runs, for every endpoint.
+    pub runner: Runner<AppSchema>,
 }
 
 /// The API's routes, `/metrics` among them unless `MULTISTORE_METRICS_BIND` serves it elsewhere.
@@ -45,12 +42,8 @@ pub fn routers(app: AppState) -> (Router, Router) {
     let metrics_here = app.config.metrics_bind.is_none();
     let schema = build_schema(&app);
     let cors = cors(&app.config.cors_origins);
-    let documents = Arc::new(Documents::new(&schema.sdl()));
-    let state = HttpState {
-        app,
-        schema,
-        documents,
-    };
+    let runner = Runner::new(schema.clone(), &schema.sdl(), app.metrics.clone());
+    let state = HttpState { app, runner };
     let metrics_alone = nosniff(
         Router::new()
             .route("/metrics", get(metrics::metrics))

@@ -27,9 +27,7 @@ use futures_util::stream::BoxStream;
 use futures_util::{SinkExt as _, StreamExt as _};
 
 use crate::error::AppError;
-use crate::graphql::documents::Documents;
-use crate::graphql::limits::Budget;
-use crate::graphql::with_codes;
+use crate::graphql::runner::Runner;
 use crate::http::HttpState;
 use crate::identity::Gate;
 use crate::identity::tokens::unix_now;
@@ -284,13 +282,15 @@ async fn close(
     let _ = sink.close().await;
 }
 
-/// The schema as the socket runs it, as over HTTP: every document admitted (parse cache and limits,
-/// one budget per operation), every error with a contract code; and at most `MAX_SUBSCRIPTIONS`
-/// operations running at once on the socket.
+/// The schema as the socket runs it: through the runner, as over HTTP (parse cache and limits with one
+/// budget per operation, contract codes, counters, spans); and besides, the socket's caller checked
+/// again before every operation, and at most `MAX_SUBSCRIPTIONS` operations running at once on the
+/// socket. The graphql-transport-ws protocol itself is async-graphql's; async-graphql-axum's socket
+/// handler is not used, since it cannot close with 4403 and the contract's code, close when the access
+/// token expires, nor refuse an oversized message with 1009.
 #[derive(Clone)]
 struct CodedSchema {
-    schema: AppSchema,
-    documents: Arc<Documents>,
+    runner: Runner<AppSchema>,
     gate: Gate,
     /// The socket's caller, checked again before every operation.
     identity: Option<Identity>,
@@ -301,8 +301,7 @@ struct CodedSchema {
 impl CodedSchema {
     fn new(state: &HttpState, identity: Option<Identity>) -> Self {
         Self {
-            schema: state.schema.clone(),
-            documents: state.documents.clone(),
+            runner: state.runner.clone(),
             gate: state.app.gate.clone(),
             identity,
             running: Arc::default(),
@@ -319,31 +318,6 @@ impl CodedSchema {
             .await
             .map(|_| ())
             .map_err(server_error)
-    }
-
-    /// One operation, admitted and run as over HTTP.
-    fn run(
-        &self,
-        mut request: async_graphql::Request,
-        session_data: Option<Arc<Data>>,
-    ) -> BoxStream<'static, async_graphql::Response> {
-        let admitted = match self.documents.admit(&mut request, &mut Budget::default()) {
-            Ok(admitted) => admitted,
-            Err(error) => return refusal(error),
-        };
-        let documents = self.documents.clone();
-        let mut admitted = Some(admitted);
-        self.schema
-            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
-            .map(move |mut response| {
-                with_codes(&mut response);
-                // The first answer tells whether the document validated.
-                if let Some(admitted) = admitted.take() {
-                    documents.answered(admitted, &response);
-                }
-                response
-            })
-            .boxed()
     }
 }
 
@@ -396,7 +370,7 @@ impl Executor for CodedSchema {
         };
         futures_util::stream::once(checked)
             .flat_map(move |checked| match checked {
-                Ok((this, request)) => this.run(request, session_data.clone()),
+                Ok((this, request)) => this.runner.stream(request, session_data.clone()),
                 Err(error) => refusal(error),
             })
             .map(move |response| {

@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use crate::harness::ws::Socket;
 use crate::harness::{Backend, TestApp};
 use crate::on_both_backends;
 
@@ -22,12 +23,21 @@ async fn metrics_count_operations_errors_and_the_pool(app: TestApp) {
         .tenant("nobody.example.com")
         .send("{ vendor { id } }", json!({}))
         .await;
+    // An operation over a WebSocket is counted as one over HTTP: the same runner serves both.
+    let mut socket = Socket::connect(&app.url, json!({ "X-Tenant-Domain": store.domain }))
+        .await
+        .unwrap();
+    socket
+        .subscribe("1", "query OverSocket { vendor { id } }", json!({}))
+        .await;
+    assert!(socket.next_data("1").await["vendor"]["id"].is_string());
 
     let response = app.get("/metrics").await;
     assert_eq!(response.status(), 200);
     let text = response.text().await.unwrap();
     for expected in [
         "multistore_graphql_operation_seconds_count{operation=\"Storefront\"} 3",
+        "multistore_graphql_operation_seconds_count{operation=\"OverSocket\"} 1",
         "multistore_graphql_operation_seconds_bucket{operation=\"Who\",le=\"+Inf\"} 1",
         "multistore_graphql_errors_total{code=\"UNAUTHENTICATED\"} 1",
         "multistore_http_responses_total{status=\"404\"} 1",

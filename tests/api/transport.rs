@@ -162,6 +162,11 @@ async fn batches_of_up_to_ten_operations_run(app: TestApp) {
         .send_body("[]")
         .await
         .assert_error(400, "BAD_USER_INPUT");
+    // A list that is not of operations (serde could read it as one operation's fields) is refused.
+    app.gql()
+        .send_body(r#"["{ __typename }"]"#)
+        .await
+        .assert_error(400, "BAD_USER_INPUT");
 }
 
 async fn bodies_over_256_kib_are_refused(app: TestApp) {
