@@ -13,7 +13,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    users (id) {
+    users (vendor_id, id) {
         id -> BigInt,
         vendor_id -> BigInt,
         username -> Text,
@@ -29,7 +29,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    products (id) {
+    products (vendor_id, id) {
         id -> BigInt,
         vendor_id -> BigInt,
         name -> Text,
@@ -43,7 +43,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    orders (id) {
+    orders (vendor_id, id) {
         id -> BigInt,
         vendor_id -> BigInt,
         customer_id -> BigInt,
@@ -57,7 +57,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    order_items (id) {
+    order_items (vendor_id, id) {
         id -> BigInt,
         vendor_id -> BigInt,
         order_id -> BigInt,
@@ -69,7 +69,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    refresh_tokens (id) {
+    refresh_tokens (vendor_id, id) {
         id -> BigInt,
         vendor_id -> BigInt,
         user_id -> BigInt,

@@ -18,6 +18,7 @@ mod properties;
 mod request_context;
 mod schema;
 mod sessions;
+mod sharding;
 mod subscriptions;
 mod transport;
 mod typed_client;
