@@ -98,6 +98,33 @@ pub struct Config {
     pub max_connections: usize,
     /// Where `/metrics` is served instead of the API's address (`None`: on the API's address).
     pub metrics_bind: Option<SocketAddr>,
+    /// Whether PostgreSQL is reached through a transaction-mode pooler (PgBouncer): then every
+    /// transaction carries the tenant setting and the role, and no statement stays prepared.
+    pub db_pooler: DbPooler,
+    /// PostgreSQL reached directly, not through the pooler, for what needs a session of its own
+    /// (the events listener's `LISTEN`, migrations); `None`: `database_url`.
+    pub direct_database_url: Option<String>,
+}
+
+/// How the service's connections reach PostgreSQL (`MULTISTORE_DB_POOLER`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DbPooler {
+    /// Directly, or through a session-mode pooler: a connection is the service's for its lifetime.
+    #[default]
+    None,
+    /// Through a transaction-mode pooler: consecutive transactions may run on different server
+    /// connections.
+    Transaction,
+}
+
+impl Config {
+    /// The PostgreSQL URL for sessions of our own (LISTEN, migrations): the direct one when set.
+    pub fn direct_database_url(&self) -> DatabaseUrl {
+        match (&self.database_url, &self.direct_database_url) {
+            (DatabaseUrl::Postgres(_), Some(direct)) => DatabaseUrl::Postgres(direct.clone()),
+            (url, _) => url.clone(),
+        }
+    }
 }
 
 impl fmt::Debug for Config {
@@ -143,6 +170,8 @@ impl Config {
             cors_origins: Vec::new(),
             signups_per_address: DEFAULT_SIGNUPS_PER_ADDRESS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            db_pooler: DbPooler::None,
+            direct_database_url: None,
             metrics_bind: None,
         })
     }
@@ -240,6 +269,19 @@ impl Config {
                 bail!("MULTISTORE_DB_POOL_SIZE must be at least 1");
             }
             config.db_pool_size = Some(size);
+        }
+        if let Some(v) = var("MULTISTORE_DB_POOLER") {
+            config.db_pooler = match v.to_ascii_lowercase().as_str() {
+                "transaction" => DbPooler::Transaction,
+                "none" | "session" => DbPooler::None,
+                _ => bail!("MULTISTORE_DB_POOLER must be transaction, session or none, got {v:?}"),
+            };
+        }
+        if let Some(url) = var("MULTISTORE_DIRECT_DATABASE_URL") {
+            if !matches!(DatabaseUrl::parse(&url), DatabaseUrl::Postgres(_)) {
+                bail!("MULTISTORE_DIRECT_DATABASE_URL must be a postgres:// URL");
+            }
+            config.direct_database_url = Some(url);
         }
         Ok(config)
     }

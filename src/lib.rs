@@ -36,7 +36,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Connects to the database, applies pending migrations and returns the application's state.
 pub async fn connect(config: Config) -> anyhow::Result<AppState> {
     let db = db::Db::connect(&config)?;
-    let applied = db::run_migrations(&config.database_url).await?;
+    let applied = db::run_migrations(&config.direct_database_url()).await?;
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }

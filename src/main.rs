@@ -68,12 +68,14 @@ async fn serve() -> anyhow::Result<()> {
     multistore::run(Config::from_env()?).await
 }
 
-/// Needs only `DATABASE_URL`: migrating must not generate a JWT secret as a side effect.
+/// Needs only `DATABASE_URL` (or `MULTISTORE_DIRECT_DATABASE_URL`, past a pooler): migrating must not
+/// generate a JWT secret as a side effect.
 async fn migrate() -> anyhow::Result<()> {
     init_logs();
-    let url = DatabaseUrl::parse(
-        &std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_SQLITE_FILE.to_owned()),
-    );
+    let url = std::env::var("MULTISTORE_DIRECT_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .unwrap_or_else(|_| DEFAULT_SQLITE_FILE.to_owned());
+    let url = DatabaseUrl::parse(&url);
     let applied = multistore::db::run_migrations(&url).await?;
     tracing::info!(applied, database = ?url, "migrations done");
     Ok(())

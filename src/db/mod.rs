@@ -14,6 +14,7 @@ mod error;
 mod migrate;
 pub mod notify;
 pub mod schema;
+pub mod setting;
 mod tenant;
 
 use std::sync::Arc;
@@ -31,12 +32,13 @@ use diesel_async::pooled_connection::{
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use futures_util::FutureExt;
 
-use crate::config::{Config, DatabaseUrl};
+use crate::config::{Config, DatabaseUrl, DbPooler};
 
 pub use cached::CacheWrite;
 pub use diesel_async::pooled_connection::deadpool::PoolError;
 pub use error::{DbError, DbResult};
 pub use migrate::run_migrations;
+pub use setting::TenantSetting;
 pub use tenant::{TenantId, TenantTable};
 
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
@@ -102,28 +104,25 @@ impl SqliteFile {
 
 #[derive(Clone)]
 enum Pools {
-    Pg(Pool<AsyncPgConnection>),
+    /// PostgreSQL, with how its connections carry the tenant setting.
+    Pg(Pool<AsyncPgConnection>, setting::Mode),
     Sqlite(Pool<SqliteConn>),
 }
 
 /// A connection taken from the pool; returned to it when dropped. On PostgreSQL it carries the tenant
-/// setting that its next statement must bring along.
+/// setting that its statements must bring along (`setting`).
 #[expect(
     clippy::large_enum_variant,
     reason = "lives on the stack of one request; boxing would cost an allocation per checkout"
 )]
 pub enum PooledConn {
-    Pg(Object<AsyncPgConnection>, PendingTenant),
+    Pg(Object<AsyncPgConnection>, TenantSetting),
     Sqlite(Object<SqliteConn>),
 }
 
-/// The `app.vendor_id` value a PostgreSQL connection must take before its next statement (`''` for no
-/// tenant), or `None` once it has.
-pub type PendingTenant = Option<String>;
-
 /// A borrowed connection of either backend: what store functions take.
 pub enum Conn<'a> {
-    Pg(&'a mut AsyncPgConnection, &'a mut PendingTenant),
+    Pg(&'a mut AsyncPgConnection, &'a mut TenantSetting),
     Sqlite(&'a mut SqliteConn),
 }
 
@@ -139,27 +138,29 @@ impl PooledConn {
 /// Expands `$body` once per backend with `$c` bound to that backend's connection.
 ///
 /// On PostgreSQL `$c` is a shared reference (`&mut &AsyncPgConnection`, which diesel-async pipelines),
-/// and a pending tenant setting is sent just before `$body`'s first statement: its future is polled
-/// first, so its request is queued first (a statement waiting on the connection's statement cache waits
-/// behind it), and the server runs them in order. If the setting fails, `$body`'s result is discarded.
+/// and the tenant setting's preamble (`setting::Preamble`) is sent just before `$body`'s first
+/// statement: its future is polled first, so its request is queued first (a statement waiting on the
+/// connection's statement cache waits behind it), and the server runs them in order. If the preamble
+/// fails, `$body`'s result is discarded. Behind a transaction-mode pooler, a statement outside a
+/// transaction is made one (`BEGIN; SET LOCAL ...` with it, `COMMIT` after it).
 #[macro_export]
 macro_rules! with_conn {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
-            $crate::db::Conn::Pg(pg, pending) => {
+            $crate::db::Conn::Pg(pg, setting) => {
                 let shared: &diesel_async::AsyncPgConnection = &*pg;
-                let tenant = pending.take();
-                let (set, result) =
-                    futures_util::future::join($crate::db::apply_tenant(shared, tenant), async {
+                let preamble = setting.preamble();
+                let (set, result) = futures_util::future::join(
+                    $crate::db::setting::send_preamble(shared, &preamble),
+                    async {
                         let mut shared = shared;
                         let $c = &mut shared;
                         $body
-                    })
-                    .await;
-                match set {
-                    Ok(()) => result,
-                    Err(err) => Err(err.into()),
-                }
+                    },
+                )
+                .await;
+                let result = set.and(result);
+                $crate::db::setting::end_statement(shared, &preamble, result).await
             }
             $crate::db::Conn::Sqlite($c) => $body,
         }
@@ -168,16 +169,17 @@ macro_rules! with_conn {
 
 /// Runs `$body` (a `QueryResult`) once per element of `$items`, in their order, and collects the
 /// results; `Err` at the first failure. On PostgreSQL the statements are pipelined: all are sent at once
-/// (after a pending tenant setting) and the server runs them one after another in that order, so row
-/// locks are still taken in the order given and N statements cost one round trip. On SQLite they run one
-/// after another. Inside a transaction a failure anywhere rolls everything back, whatever ran after it.
+/// (after the tenant setting's preamble) and the server runs them one after another in that order, so
+/// row locks are still taken in the order given and N statements cost one round trip. On SQLite they
+/// run one after another. Inside a transaction a failure anywhere rolls everything back, whatever ran
+/// after it.
 #[macro_export]
 macro_rules! each_pipelined {
     ($conn:expr, $items:expr, |$c:ident, $item:ident| $body:expr) => {
         match $conn {
-            $crate::db::Conn::Pg(pg, pending) => {
+            $crate::db::Conn::Pg(pg, setting) => {
                 let shared: &diesel_async::AsyncPgConnection = &*pg;
-                let tenant = pending.take();
+                let preamble = setting.preamble();
                 let statements = futures_util::future::try_join_all($items.into_iter().map(
                     |$item| async move {
                         let mut shared = shared;
@@ -186,11 +188,12 @@ macro_rules! each_pipelined {
                     },
                 ));
                 let (set, result) = futures_util::future::join(
-                    $crate::db::apply_tenant(shared, tenant),
+                    $crate::db::setting::send_preamble(shared, &preamble),
                     statements,
                 )
                 .await;
-                set.and(result)
+                let result = set.and(result);
+                $crate::db::setting::end_statement(shared, &preamble, result).await
             }
             $crate::db::Conn::Sqlite($c) => 'each: {
                 let mut results = Vec::new();
@@ -216,25 +219,19 @@ macro_rules! transaction {
     ($conn:expr, $err:ty, |$c:ident| $body:expr) => {{
         use diesel_async::AsyncConnection as _;
         match $conn {
-            $crate::db::Conn::Pg(pg, pending) => {
-                // The tenant setting goes with the transaction's first statement (a session setting,
-                // but one that a rollback undoes).
-                let pending: &mut $crate::db::PendingTenant = pending;
-                let tenant = pending.take();
-                let mut inside = tenant.clone();
+            $crate::db::Conn::Pg(pg, setting) => {
+                // The tenant setting goes with the transaction's first statement (for the session, but
+                // undone by a rollback; transaction-local behind a pooler).
+                let setting: &mut $crate::db::setting::TenantSetting = setting;
+                let was_pending = setting.is_pending();
+                let mut inside = setting.enter_transaction();
                 let result = pg
                     .transaction(async |pg| -> Result<_, $err> {
                         let $c = &mut $crate::db::Conn::Pg(pg, &mut inside);
                         $body
                     })
                     .await;
-                if result.is_err() {
-                    // Rolled back: what was in force before is again, and what was pending still is.
-                    *pending = tenant;
-                } else if inside.is_some() {
-                    // Committed without a statement after the last setting: it is still to be sent.
-                    *pending = inside;
-                }
+                setting.leave_transaction(inside, result.is_ok(), was_pending);
                 result
             }
             $crate::db::Conn::Sqlite(lite) => {
@@ -257,17 +254,26 @@ impl Db {
         let pools = match &config.database_url {
             DatabaseUrl::Postgres(url) => {
                 let counter = statements.clone();
-                let role = config.db_role.clone();
+                let mode = match config.db_pooler {
+                    DbPooler::None => setting::Mode::Session,
+                    DbPooler::Transaction => setting::Mode::Pooled {
+                        role: config.db_role.as_deref().map(Arc::from),
+                    },
+                };
+                let session = match &mode {
+                    setting::Mode::Session => Some(config.db_role.clone()),
+                    setting::Mode::Pooled { .. } => None,
+                };
                 let mut manager_config = fast_recycling();
                 manager_config.custom_setup = Box::new(move |url| {
-                    open_postgres(url.to_owned(), role.clone(), counter.clone()).boxed()
+                    open_postgres(url.to_owned(), session.clone(), counter.clone()).boxed()
                 });
                 let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
                     url,
                     manager_config,
                 );
                 let size = config.db_pool_size.unwrap_or(cores * 8);
-                Pools::Pg(build_pool(manager, size)?)
+                Pools::Pg(build_pool(manager, size)?, mode)
             }
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -308,7 +314,7 @@ impl Db {
     /// The pool's size, idle connections and waiters now (for metrics).
     pub fn pool_status(&self) -> deadpool::Status {
         match &self.pools {
-            Pools::Pg(pool) => pool.status(),
+            Pools::Pg(pool, _) => pool.status(),
             Pools::Sqlite(pool) => pool.status(),
         }
     }
@@ -335,7 +341,9 @@ impl Db {
             )));
         }
         let mut pooled = match &self.pools {
-            Pools::Pg(pool) => PooledConn::Pg(pool.get().await?, None),
+            Pools::Pg(pool, mode) => {
+                PooledConn::Pg(pool.get().await?, TenantSetting::new(mode.clone()))
+            }
             Pools::Sqlite(pool) => PooledConn::Sqlite(pool.get().await?),
         };
         set_tenant(&mut pooled.conn(), tenant);
@@ -344,7 +352,7 @@ impl Db {
 
     pub fn backend_name(&self) -> &'static str {
         match self.pools {
-            Pools::Pg(_) => "postgres",
+            Pools::Pg(..) => "postgres",
             Pools::Sqlite(_) => "sqlite",
         }
     }
@@ -371,7 +379,7 @@ impl Db {
     pub async fn batch_execute(&self, sql: &str) -> DbResult<()> {
         use diesel_async::SimpleAsyncConnection as _;
         match &self.pools {
-            Pools::Pg(pool) => pool.get().await?.batch_execute(sql).await?,
+            Pools::Pg(pool, _) => pool.get().await?.batch_execute(sql).await?,
             Pools::Sqlite(pool) => pool.get().await?.batch_execute(sql).await?,
         }
         Ok(())
@@ -406,51 +414,67 @@ where
 /// on (tenant, ...) indexes, for which the generic plan is the plan.
 pub const PLAN_CACHE_MODE: &str = "force_generic_plan";
 
-/// Opens a PostgreSQL connection with the session's settings and, when configured, switches it to the role that owns nothing and is
-/// subject to row-level security (tables' owners and superusers bypass it).
+/// Opens a PostgreSQL connection. `session` is `Some(role)` when the connection is ours for its
+/// lifetime: it takes the session's settings and, when configured, switches to the role that owns
+/// nothing and is subject to row-level security (tables' owners and superusers bypass it). Behind a
+/// transaction-mode pooler (`None`) a session setting would land on whichever server connection runs
+/// it, so each transaction takes the role itself (`setting`), and no statement is kept prepared: a
+/// named statement would be left on a server connection that other clients' transactions run on.
 async fn open_postgres(
     url: String,
-    role: Option<String>,
+    session: Option<Option<String>>,
     counter: Arc<AtomicU64>,
 ) -> diesel::ConnectionResult<AsyncPgConnection> {
     use diesel_async::{AsyncConnection as _, SimpleAsyncConnection as _};
-    let mut conn = AsyncPgConnection::establish(&url).await?;
-    // The name was checked to be a plain identifier when the settings were read.
-    let role = role.map(|role| format!("SET ROLE \"{role}\";"));
-    let settings = format!("SET plan_cache_mode = {PLAN_CACHE_MODE}");
-    conn.batch_execute(&format!("{}{settings}", role.unwrap_or_default()))
-        .await
-        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    let mut conn = match session {
+        Some(role) => {
+            let mut conn = AsyncPgConnection::establish(&url).await?;
+            // The name was checked to be a plain identifier when the settings were read.
+            let role = role.map(|role| format!("SET ROLE \"{role}\";"));
+            let settings = format!("SET plan_cache_mode = {PLAN_CACHE_MODE}");
+            conn.batch_execute(&format!("{}{settings}", role.unwrap_or_default()))
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            conn
+        }
+        None => open_behind_pooler(&url).await?,
+    };
     conn.set_instrumentation(counting(counter));
     Ok(conn)
 }
 
-diesel::define_sql_function! {
-    /// PostgreSQL's `set_config(name, value, is_local)`.
-    fn set_config(name: diesel::sql_types::Text, value: diesel::sql_types::Text, is_local: diesel::sql_types::Bool) -> diesel::sql_types::Text;
+/// A connection through a transaction-mode pooler. diesel-async sets a connection up (time zone,
+/// encoding) with prepared statements, each prepared and then run in two exchanges, between which the
+/// pooler may move to another server connection, where the statement does not exist: so the setup runs
+/// inside one transaction. Afterwards no statement is kept prepared.
+async fn open_behind_pooler(url: &str) -> diesel::ConnectionResult<AsyncPgConnection> {
+    use diesel_async::{AsyncConnection as _, SimpleAsyncConnection as _};
+    let bad = |err: tokio_postgres::Error| diesel::ConnectionError::BadConnection(err.to_string());
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .map_err(bad)?;
+    tokio::spawn(async move {
+        if let Err(err) = connection.await {
+            tracing::warn!(%err, "a PostgreSQL connection through the pooler ended");
+        }
+    });
+    client.batch_execute("BEGIN").await.map_err(bad)?;
+    let mut conn = AsyncPgConnection::try_from(client).await?;
+    // Dropping the cache closes what the setup prepared, still inside the transaction; nothing named
+    // may stay on a server connection that other clients' transactions will run on.
+    conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+    conn.batch_execute("DEALLOCATE ALL; COMMIT")
+        .await
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
 }
 
 /// Names the tenant that PostgreSQL's row-level security lets this connection see (`None`: no tenant's
-/// rows), for the session: every checkout and every switch sets it again, with the next statement. A
-/// no-op on SQLite.
+/// rows): every checkout and every switch sets it again, with the next statement. A no-op on SQLite.
 pub fn set_tenant(conn: &mut Conn<'_>, tenant: Option<TenantId>) {
-    if let Conn::Pg(_, pending) = conn {
-        **pending = Some(tenant.map(|t| t.0.to_string()).unwrap_or_default());
+    if let Conn::Pg(_, setting) = conn {
+        setting.set(tenant);
     }
-}
-
-/// Sends a pending tenant setting (see `with_conn!`).
-pub async fn apply_tenant(
-    conn: &AsyncPgConnection,
-    tenant: PendingTenant,
-) -> diesel::QueryResult<()> {
-    use diesel_async::RunQueryDsl as _;
-    if let Some(value) = tenant {
-        diesel::select(set_config("app.vendor_id", value, false))
-            .execute(&mut &*conn)
-            .await?;
-    }
-    Ok(())
 }
 
 /// Counts every statement a connection starts.

@@ -50,10 +50,11 @@ pub struct OrderEvents {
 }
 
 impl OrderEvents {
-    /// The event bus for the configured database; on PostgreSQL it starts this instance's listener.
+    /// The event bus for the configured database; on PostgreSQL it starts this instance's listener,
+    /// on a direct connection (LISTEN needs a session, which a transaction-mode pooler does not keep).
     pub fn start(config: &Config) -> Arc<Self> {
         let (sender, _) = broadcast::channel(BACKLOG);
-        match &config.database_url {
+        match &config.direct_database_url() {
             DatabaseUrl::Postgres(url) => {
                 let events = Arc::new(Self {
                     sender,

@@ -9,6 +9,9 @@ pub mod ws;
 pub use database::Backend;
 pub use fixtures::{Account, Store};
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use multistore::config::{DatabaseUrl, DbPooler};
 use multistore::db::Db;
 use multistore::{AppState, Config};
 use serde_json::{Value, json};
@@ -25,8 +28,20 @@ pub struct TestApp {
     /// behind the API's back.
     pub admin: Db,
     client: reqwest::Client,
+    /// Behind a transaction-mode pooler (`TEST_DB_POOLER_URL`), a second instance of the service on the
+    /// same database: `POST /graphql` requests alternate between the two.
+    peer: Option<(String, AppState, oneshot::Sender<()>)>,
+    turn: AtomicUsize,
     shutdown: Option<oneshot::Sender<()>>,
     _database: database::TestDatabase,
+}
+
+/// Where the PostgreSQL tests reach the database through a transaction-mode pooler (PgBouncer), when
+/// set: `postgres://user@host:port` (CI runs the isolation and order tests so).
+fn pooler_url() -> Option<String> {
+    std::env::var("TEST_DB_POOLER_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
 }
 
 impl TestApp {
@@ -40,26 +55,37 @@ impl TestApp {
         let mut config = Config::new(database.url.clone(), JWT_SECRET.as_bytes().to_vec()).unwrap();
         config.bcrypt_cost = 4;
         config.db_pool_size = Some(8);
+        let pooled = match (&database.url, pooler_url()) {
+            (DatabaseUrl::Postgres(direct), Some(pooler)) => {
+                let name = direct.rsplit('/').next().unwrap_or_default();
+                config.database_url = DatabaseUrl::Postgres(format!("{pooler}/{name}"));
+                config.db_pooler = DbPooler::Transaction;
+                config.direct_database_url = Some(direct.clone());
+                true
+            }
+            _ => false,
+        };
         configure(&mut config);
         let admin = Db::connect(&Config {
             db_role: None,
+            database_url: config.direct_database_url(),
+            db_pooler: DbPooler::None,
             ..config.clone()
         })
         .unwrap();
-        let state = multistore::connect(config)
-            .await
-            .expect("the service starts");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (shutdown, stop) = oneshot::channel::<()>();
-        tokio::spawn(multistore::serve(listener, state.clone(), async {
-            let _ = stop.await;
-        }));
+        let (url, state, shutdown) = start(config.clone()).await;
+        let peer = if pooled {
+            Some(start(config).await)
+        } else {
+            None
+        };
         let app = Self {
             url,
             state,
             admin,
             client: reqwest::Client::new(),
+            peer,
+            turn: AtomicUsize::new(0),
             shutdown: Some(shutdown),
             _database: database,
         };
@@ -71,12 +97,32 @@ impl TestApp {
     /// PostgreSQL the instance first starts listening for other instances' events).
     pub async fn wait_until_ready(&self) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-        while self.get("/readyz").await.status() != 200 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the service never became ready"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let peer = self.peer.as_ref().map(|(url, _, _)| url.as_str());
+        for url in std::iter::once(self.url.as_str()).chain(peer) {
+            loop {
+                let ready = self
+                    .client
+                    .get(format!("{url}/readyz"))
+                    .send()
+                    .await
+                    .is_ok_and(|response| response.status() == 200);
+                if ready {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the service never became ready"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    }
+
+    /// The instance the next `POST /graphql` goes to (they alternate when there are two).
+    fn next_url(&self) -> &str {
+        match &self.peer {
+            Some((peer, _, _)) if self.turn.fetch_add(1, Ordering::Relaxed) % 2 == 1 => peer,
+            _ => &self.url,
         }
     }
 
@@ -107,7 +153,24 @@ impl Drop for TestApp {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+        if let Some((_, _, shutdown)) = self.peer.take() {
+            let _ = shutdown.send(());
+        }
     }
+}
+
+/// Starts one instance of the service on a free port: its URL, its state and what stops it.
+async fn start(config: Config) -> (String, AppState, oneshot::Sender<()>) {
+    let state = multistore::connect(config)
+        .await
+        .expect("the service starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (shutdown, stop) = oneshot::channel::<()>();
+    tokio::spawn(multistore::serve(listener, state.clone(), async {
+        let _ = stop.await;
+    }));
+    (url, state, shutdown)
 }
 
 pub struct Request<'a> {
@@ -140,7 +203,7 @@ impl Request<'_> {
         let mut request = self
             .app
             .client
-            .post(format!("{}/graphql", self.app.url))
+            .post(format!("{}/graphql", self.app.next_url()))
             .header("Content-Type", "application/json")
             .body(body);
         for (name, value) in &self.headers {
