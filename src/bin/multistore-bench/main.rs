@@ -36,6 +36,8 @@ struct Options {
     json: PathBuf,
     scenarios: Vec<String>,
     data: seed::DataSet,
+    /// PostgreSQL: serve through this transaction-mode pooler (`postgres://user@host:port`), not directly.
+    pooler_url: Option<String>,
 }
 
 const ALL_SCENARIOS: [&str; 6] = ["list", "get", "place-order", "my-orders", "login", "mixed"];
@@ -49,6 +51,7 @@ fn options() -> anyhow::Result<Options> {
         json: PathBuf::from("target/bench/latest.json"),
         scenarios: ALL_SCENARIOS.iter().map(|s| (*s).to_owned()).collect(),
         data: seed::DataSet::default(),
+        pooler_url: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -62,11 +65,13 @@ fn options() -> anyhow::Result<Options> {
             "--scenarios" => options.scenarios = value()?.split(',').map(str::to_owned).collect(),
             "--stores" => options.data.vendors = value()?.parse()?,
             "--products-per-store" => options.data.products_per_vendor = value()?.parse()?,
+            "--pooler-url" => options.pooler_url = Some(value()?),
             "-h" | "--help" => {
                 println!(
                     "usage: multistore-bench [--db sqlite|postgres] [--connections 32] [--seconds 10] \
                      [--scenarios {}] [--stores 100] [--products-per-store 1000] \
-                     [--json target/bench/latest.json] [--admin-url postgres://…/postgres]",
+                     [--json target/bench/latest.json] [--admin-url postgres://…/postgres] \
+                     [--pooler-url postgres://…:6432 (serve through a transaction-mode pooler)]",
                     ALL_SCENARIOS.join(",")
                 );
                 std::process::exit(0);
@@ -114,7 +119,7 @@ async fn bench(options: Options) -> anyhow::Result<()> {
 
     let port = free_port()?;
     config.bind = ([127, 0, 0, 1], port).into();
-    let mut server = start_server(&database_url, port)?;
+    let mut server = start_server(&database_url, options.pooler_url.as_deref(), port)?;
     let pid = server.id();
     let result = run_scenarios(&options, &config, port, pid).await;
     let _ = server.kill();
@@ -149,12 +154,22 @@ fn free_port() -> anyhow::Result<u16> {
         .port())
 }
 
-fn start_server(url: &DatabaseUrl, port: u16) -> anyhow::Result<Child> {
-    let url = match url {
-        DatabaseUrl::Postgres(url) => url.clone(),
-        DatabaseUrl::Sqlite(path) => path.display().to_string(),
+/// Starts the server on `url`, or through the transaction-mode pooler at `pooler` (PostgreSQL), which
+/// then reaches `url`'s database (the server listens for events and migrates on `url` itself).
+fn start_server(url: &DatabaseUrl, pooler: Option<&str>, port: u16) -> anyhow::Result<Child> {
+    let mut command = Command::new(std::env::current_exe()?);
+    let url = match (url, pooler) {
+        (DatabaseUrl::Postgres(direct), Some(pooler)) => {
+            let name = direct.rsplit('/').next().unwrap_or_default();
+            command
+                .env("MULTISTORE_DB_POOLER", "transaction")
+                .env("MULTISTORE_DIRECT_DATABASE_URL", direct);
+            format!("{}/{name}", pooler.trim_end_matches('/'))
+        }
+        (DatabaseUrl::Postgres(url), None) => url.clone(),
+        (DatabaseUrl::Sqlite(path), _) => path.display().to_string(),
     };
-    let child = Command::new(std::env::current_exe()?)
+    let child = command
         .arg(SERVE_FLAG)
         .env("DATABASE_URL", url)
         .env("MULTISTORE_BIND", format!("127.0.0.1:{port}"))
@@ -375,8 +390,13 @@ fn peak_rss_mb(pid: u32) -> f64 {
 
 fn report(options: &Options, results: &Results) -> anyhow::Result<()> {
     println!(
-        "\nmultistore-bench: {} backend, {} stores x {} products, {} connections, {} s per scenario, {} cores",
+        "\nmultistore-bench: {} backend{}, {} stores x {} products, {} connections, {} s per scenario, {} cores",
         results.backend,
+        if options.pooler_url.is_some() {
+            " through a transaction-mode pooler"
+        } else {
+            ""
+        },
         options.data.vendors,
         options.data.products_per_vendor,
         options.connections,
@@ -454,6 +474,7 @@ fn report(options: &Options, results: &Results) -> anyhow::Result<()> {
     }
     let document = json!({
         "backend": results.backend,
+        "pooler": options.pooler_url.is_some(),
         "stores": options.data.vendors,
         "products_per_store": options.data.products_per_vendor,
         "connections": options.connections,
