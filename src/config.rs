@@ -145,6 +145,7 @@ impl fmt::Debug for Config {
             .field("signups_per_address", &self.signups_per_address)
             .field("max_connections", &self.max_connections)
             .field("metrics_bind", &self.metrics_bind)
+            .field("db_pooler", &self.db_pooler)
             .finish()
     }
 }
@@ -461,6 +462,36 @@ mod tests {
             ])
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_pooler_in_front_and_the_direct_url() {
+        let direct = "postgres://app@db:5432/shop";
+        let config = config_from(&[
+            ("MULTISTORE_JWT_SECRET", SECRET),
+            ("DATABASE_URL", "postgres://app@pgbouncer:6432/shop"),
+            ("MULTISTORE_DB_POOLER", "Transaction"),
+            ("MULTISTORE_DIRECT_DATABASE_URL", direct),
+        ])
+        .unwrap();
+        assert_eq!(config.db_pooler, DbPooler::Transaction);
+        assert_eq!(
+            config.direct_database_url(),
+            DatabaseUrl::Postgres(direct.into())
+        );
+        let plain = config_from(&[
+            ("MULTISTORE_JWT_SECRET", SECRET),
+            ("DATABASE_URL", "postgres://app@db:5432/shop"),
+        ])
+        .unwrap();
+        assert_eq!(plain.db_pooler, DbPooler::None);
+        assert_eq!(plain.direct_database_url(), plain.database_url);
+        for (name, value) in [
+            ("MULTISTORE_DB_POOLER", "statement"),
+            ("MULTISTORE_DIRECT_DATABASE_URL", "shop.db"),
+        ] {
+            assert!(config_from(&[("MULTISTORE_JWT_SECRET", SECRET), (name, value)]).is_err());
+        }
     }
 
     #[test]
