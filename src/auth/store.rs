@@ -30,7 +30,7 @@ pub async fn insert(
     expires_at: NaiveDateTime,
 ) -> DbResult<()> {
     let row = (
-        refresh_tokens::vendor_id.eq(tenant.0),
+        refresh_tokens::table::owned_by(tenant),
         refresh_tokens::user_id.eq(user_id),
         refresh_tokens::token_hash.eq(token_hash),
         refresh_tokens::family_id.eq(family),

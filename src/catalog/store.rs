@@ -111,7 +111,7 @@ pub async fn insert(
 ) -> DbResult<ProductRow> {
     Ok(with_conn!(conn, |c| {
         diesel::insert_into(products::table)
-            .values((products::vendor_id.eq(tenant.0), new))
+            .values((products::table::owned_by(tenant), new))
             .returning(ProductRow::as_returning())
             .cached()
             .get_result(c)

@@ -1,6 +1,6 @@
-//! The tenant of a query: every store function takes a `TenantId`, and every query on a tenant table
-//! starts from `table.of_tenant(tenant)`, the one place the tenant filter is written. PostgreSQL's
-//! row-level security checks the same rule again underneath.
+//! The tenant of a query: every store function takes a `TenantId`, every query on a tenant table starts
+//! from `table.of_tenant(tenant)` and every insert sets `table::owned_by(tenant)`, the one place each is
+//! written. PostgreSQL's row-level security checks the same rule again underneath.
 
 use diesel::dsl::{Eq, Filter};
 use diesel::query_dsl::methods::FilterDsl;
@@ -16,6 +16,11 @@ pub struct TenantId(pub i64);
 /// A table whose every row belongs to one tenant, by its `vendor_id`.
 pub trait TenantTable: Sized {
     type VendorId: Default + ExpressionMethods + Expression<SqlType = BigInt>;
+
+    /// `vendor_id = tenant`, for the values of an insert: a row never brings its own tenant.
+    fn owned_by(tenant: TenantId) -> Eq<Self::VendorId, i64> {
+        Self::VendorId::default().eq(tenant.0)
+    }
 
     /// The rows of `tenant` (the start of every query on the table).
     fn of_tenant(self, tenant: TenantId) -> Filter<Self, Eq<Self::VendorId, i64>>

@@ -35,7 +35,7 @@ pub async fn insert(
 ) -> DbResult<OrderRow> {
     Ok(with_conn!(conn, |c| {
         diesel::insert_into(orders::table)
-            .values((orders::vendor_id.eq(tenant.0), new))
+            .values((orders::table::owned_by(tenant), new))
             .returning(OrderRow::as_returning())
             .cached()
             .get_result(c)
@@ -51,7 +51,7 @@ pub async fn insert_items(
 ) -> DbResult<Vec<OrderItemRow>> {
     Ok(each_pipelined!(conn, lines, |c, line| {
         diesel::insert_into(order_items::table)
-            .values((order_items::vendor_id.eq(tenant.0), line))
+            .values((order_items::table::owned_by(tenant), line))
             .returning(OrderItemRow::as_returning())
             .cached()
             .get_result(c)
@@ -184,7 +184,7 @@ pub async fn claim_key(
     request_hash: &str,
 ) -> DbResult<bool> {
     let row = (
-        idempotency_keys::vendor_id.eq(tenant.0),
+        idempotency_keys::table::owned_by(tenant),
         idempotency_keys::customer_id.eq(customer_id),
         idempotency_keys::key.eq(key),
         idempotency_keys::request_hash.eq(request_hash),

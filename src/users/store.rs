@@ -14,7 +14,7 @@ use crate::with_conn;
 pub async fn insert(conn: &mut Conn<'_>, tenant: TenantId, new: &NewUser<'_>) -> DbResult<UserRow> {
     Ok(with_conn!(conn, |c| {
         diesel::insert_into(users::table)
-            .values((users::vendor_id.eq(tenant.0), new))
+            .values((users::table::owned_by(tenant), new))
             .returning(UserRow::as_returning())
             .cached()
             .get_result(c)
