@@ -93,6 +93,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    order_events (vendor_id, id) {
+        vendor_id -> BigInt,
+        id -> BigInt,
+        order_id -> BigInt,
+        kind -> Text,
+        status -> Text,
+        actor_id -> Nullable<BigInt>,
+        assigned_staff_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> vendors (vendor_id));
 diesel::joinable!(products -> vendors (vendor_id));
 diesel::joinable!(orders -> vendors (vendor_id));
@@ -105,4 +118,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_items,
     refresh_tokens,
     idempotency_keys,
+    order_events,
 );

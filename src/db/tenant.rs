@@ -45,5 +45,6 @@ tenant_tables!(
     orders,
     order_items,
     idempotency_keys,
-    refresh_tokens
+    refresh_tokens,
+    order_events
 );

@@ -14,6 +14,7 @@ use crate::graphql::ContextExt as _;
 use crate::graphql::pagination::{DEFAULT_PAGE, IdCursor, Page, parse_id};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::identity::{Role, RoleGuard};
+use crate::orders::model::OrderEventRow;
 use crate::orders::model::OrderScope;
 use crate::orders::service::{LineRequest, Listing, Nested, Orders, Wanted, by_order, scope_of};
 use crate::orders::{OrderItemRow, OrderRow, OrderStatus};
@@ -84,6 +85,8 @@ pub fn wanted(orders: &[Lookahead<'_>]) -> Wanted {
         items: selects(&["items"]),
         products: selects(&["items", "product"]),
         people: selects(&["customer"]) || selects(&["assignedStaff"]),
+        events: selects(&["events"]),
+        event_people: selects(&["events", "actor"]) || selects(&["events", "assignedStaff"]),
     }
 }
 
@@ -127,7 +130,7 @@ impl Order {
                 let wanted = Wanted {
                     items: true,
                     products: true,
-                    people: false,
+                    ..Wanted::default()
                 };
                 let nested = ctx
                     .service::<Orders>()
@@ -179,6 +182,99 @@ impl Order {
 
     async fn updated_at(&self) -> DateTime {
         self.row.updated_at.into()
+    }
+
+    /// The order's timeline, oldest first: every change, with who made it and the status after it.
+    async fn events(&self, ctx: &Context<'_>) -> AppResult<Vec<OrderEvent>> {
+        let (events, nested) = match &self.nested.events {
+            Some(events) => (events.get(&self.row.id).cloned(), self.nested.clone()),
+            None => {
+                // Not loaded ahead: this order's alone, with its people.
+                let wanted = Wanted {
+                    events: true,
+                    event_people: true,
+                    ..Wanted::default()
+                };
+                let nested = ctx
+                    .service::<Orders>()
+                    .nested(self.tenant(), std::slice::from_ref(&self.row), wanted)
+                    .await?;
+                let events = nested
+                    .events
+                    .as_ref()
+                    .and_then(|e| e.get(&self.row.id))
+                    .cloned();
+                (events, Arc::new(nested))
+            }
+        };
+        Ok(events
+            .unwrap_or_default()
+            .into_iter()
+            .map(|row| OrderEvent {
+                row,
+                order: Order::new(self.row.clone(), nested.clone()),
+            })
+            .collect())
+    }
+}
+
+// The GraphQL face of `orders::model::EventKind`.
+/// What happened to an order.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::orders::model::EventKind", name = "OrderEventKind")]
+pub enum EventKindValue {
+    Placed,
+    StatusChanged,
+    Assigned,
+    Cancelled,
+}
+
+pub struct OrderEvent {
+    row: OrderEventRow,
+    /// The order it belongs to (as it is now), with the rows loaded for the answer.
+    order: Order,
+}
+
+/// One event of an order's timeline: written in the transaction of the change, so it exists exactly
+/// when the change committed.
+#[Object]
+impl OrderEvent {
+    async fn id(&self) -> ID {
+        ID(self.row.id.to_string())
+    }
+
+    async fn kind(&self) -> EventKindValue {
+        self.row.kind().into()
+    }
+
+    /// The order's status after the event.
+    async fn status(&self) -> OrderStatusValue {
+        self.row.status().into()
+    }
+
+    /// Who made the change; null for none.
+    async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        let Some(id) = self.row.actor_id else {
+            return Ok(None);
+        };
+        Ok(self.order.user(ctx, id).await?.map(User::from))
+    }
+
+    /// The order's assigned staff after the event.
+    async fn assigned_staff(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        let Some(id) = self.row.assigned_staff_id else {
+            return Ok(None);
+        };
+        Ok(self.order.user(ctx, id).await?.map(User::from))
+    }
+
+    /// When the change committed.
+    async fn at(&self) -> DateTime {
+        self.row.created_at.into()
+    }
+
+    async fn order(&self) -> &Order {
+        &self.order
     }
 }
 
@@ -403,10 +499,10 @@ impl OrdersMutation {
         order_id: ID,
         staff_id: ID,
     ) -> AppResult<Order> {
-        let tenant = ctx.request().tenant_id()?;
+        let identity = ctx.request().identity()?;
         let assigned = ctx
             .service::<Orders>()
-            .assign_staff(tenant, parse_id(&order_id), parse_id(&staff_id))
+            .assign_staff(identity, parse_id(&order_id), parse_id(&staff_id))
             .await?;
         answer(ctx, assigned, ctx.look_ahead()).await
     }

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{order_items, orders};
+use crate::db::schema::{order_events, order_items, orders};
 
 /// Where an order stands: PENDING -> PROCESSING -> SHIPPED -> DELIVERED, or CANCELLED from PENDING or
 /// PROCESSING.
@@ -141,6 +141,88 @@ pub struct NewOrderItem<'a> {
     pub quantity: i32,
 }
 
+/// What happened to an order, as its timeline records it. Stored in snake case (`status_changed`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    Placed,
+    StatusChanged,
+    Assigned,
+    Cancelled,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Placed => "placed",
+            Self::StatusChanged => "status_changed",
+            Self::Assigned => "assigned",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Reads a stored kind; the column's CHECK constraint allows nothing else.
+    pub fn from_db(value: &str) -> Self {
+        match value {
+            "status_changed" => Self::StatusChanged,
+            "assigned" => Self::Assigned,
+            "cancelled" => Self::Cancelled,
+            _ => Self::Placed,
+        }
+    }
+}
+
+/// One event of an order's timeline, written in the transaction of the change it records.
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = order_events)]
+pub struct OrderEventRow {
+    pub vendor_id: i64,
+    pub id: i64,
+    pub order_id: i64,
+    pub kind: String,
+    /// The order's status after the event.
+    pub status: String,
+    /// Who made the change.
+    pub actor_id: Option<i64>,
+    /// The order's assigned staff after the event.
+    pub assigned_staff_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+impl OrderEventRow {
+    pub fn kind(&self) -> EventKind {
+        EventKind::from_db(&self.kind)
+    }
+
+    pub fn status(&self) -> OrderStatus {
+        OrderStatus::from_db(&self.status)
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = order_events)]
+pub struct NewOrderEvent<'a> {
+    pub order_id: i64,
+    pub kind: &'a str,
+    pub status: &'a str,
+    pub actor_id: Option<i64>,
+    pub assigned_staff_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+impl<'a> NewOrderEvent<'a> {
+    /// The event `kind` of `order` as it now is, made by `actor`.
+    pub fn of(order: &'a OrderRow, kind: EventKind, actor: i64) -> Self {
+        Self {
+            order_id: order.id,
+            kind: kind.as_str(),
+            status: &order.status,
+            actor_id: Some(actor),
+            assigned_staff_id: order.assigned_staff_id,
+            created_at: order.updated_at,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::OrderStatus::{self, *};
@@ -165,6 +247,15 @@ mod tests {
         );
         for status in all {
             assert_eq!(OrderStatus::from_db(status.as_str()), status);
+        }
+        use super::EventKind;
+        for kind in [
+            EventKind::Placed,
+            EventKind::StatusChanged,
+            EventKind::Assigned,
+            EventKind::Cancelled,
+        ] {
+            assert_eq!(EventKind::from_db(kind.as_str()), kind);
         }
     }
 }

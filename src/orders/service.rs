@@ -12,7 +12,8 @@ use crate::error::{AppError, AppResult};
 use crate::identity::{Gate, Identity, Role};
 use crate::orders::events::{OrderEventKind, OrderEvents};
 use crate::orders::model::{
-    NewOrder, NewOrderItem, OrderItemRow, OrderRow, OrderScope, OrderStatus,
+    EventKind, NewOrder, NewOrderEvent, NewOrderItem, OrderEventRow, OrderItemRow, OrderRow,
+    OrderScope, OrderStatus,
 };
 use crate::orders::store;
 use crate::users::UserRow;
@@ -111,6 +112,10 @@ pub struct Wanted {
     pub products: bool,
     /// The customers and assigned staff.
     pub people: bool,
+    /// The orders' timelines.
+    pub events: bool,
+    /// The people of the timelines (actors, assigned staff); only with `events`.
+    pub event_people: bool,
 }
 
 /// The nested rows of a set of orders, each kind loaded in one query: a page costs the same number of
@@ -120,6 +125,7 @@ pub struct Nested {
     pub items: Option<HashMap<i64, Vec<OrderItemRow>>>,
     pub products: Option<HashMap<i64, ProductRow>>,
     pub people: Option<HashMap<i64, UserRow>>,
+    pub events: Option<HashMap<i64, Vec<OrderEventRow>>>,
 }
 
 /// Which orders a listing shows: those the caller may see, with a status when one is given.
@@ -232,6 +238,8 @@ impl Orders {
                 )
                 .collect();
             let items = store::insert_items(conn, tenant, &lines).await?;
+            let placed_event = NewOrderEvent::of(&placed, EventKind::Placed, customer_id);
+            store::record_event(conn, tenant, &placed_event).await?;
             if let Some(key) = &order.idempotency_key {
                 store::attach_key(conn, tenant, customer_id, key, placed.id).await?;
             }
@@ -259,7 +267,17 @@ impl Orders {
         let tenant = identity.tenant_id;
         let mut pooled = self.db.tenant(tenant).await?;
         let changed = transaction!(&mut pooled.conn(), AppError, |conn| {
-            transition(conn, tenant, scope_of(identity), order_id, to, |_| true).await
+            let actor = identity.user_id;
+            transition(
+                conn,
+                tenant,
+                actor,
+                scope_of(identity),
+                order_id,
+                to,
+                |_| true,
+            )
+            .await
         })?;
         Ok(self.updated(changed))
     }
@@ -275,6 +293,7 @@ impl Orders {
             transition(
                 conn,
                 tenant,
+                identity.user_id,
                 scope_of(identity),
                 order_id,
                 OrderStatus::Cancelled,
@@ -288,11 +307,12 @@ impl Orders {
     /// Assigns an order to an active staff member of the same store (owner only).
     pub async fn assign_staff(
         &self,
-        tenant: TenantId,
+        identity: &Identity,
         order_id: Option<i64>,
         staff_id: Option<i64>,
     ) -> AppResult<OrderRow> {
         let order_id = order_id.ok_or(NO_SUCH_ORDER)?;
+        let tenant = identity.tenant_id;
         let mut pooled = self.db.tenant(tenant).await?;
         let assigned = transaction!(&mut pooled.conn(), AppError, |conn| {
             store::find(conn, tenant, OrderScope::All, order_id)
@@ -312,9 +332,12 @@ impl Orders {
             if staff.role() != Role::Staff || !staff.is_active {
                 return Err(not_staff());
             }
-            store::assign(conn, tenant, order_id, staff.id)
+            let assigned = store::assign(conn, tenant, order_id, staff.id)
                 .await?
-                .ok_or(NO_SUCH_ORDER)
+                .ok_or(NO_SUCH_ORDER)?;
+            let event = NewOrderEvent::of(&assigned, EventKind::Assigned, identity.user_id);
+            store::record_event(conn, tenant, &event).await?;
+            Ok(assigned)
         })?;
         Ok(self.updated(assigned))
     }
@@ -377,7 +400,7 @@ impl Orders {
         rows: &[OrderRow],
         wanted: Wanted,
     ) -> AppResult<Nested> {
-        if rows.is_empty() || !(wanted.items || wanted.people) {
+        if rows.is_empty() || !(wanted.items || wanted.people || wanted.events) {
             return Ok(Nested::default());
         }
         let mut pooled = self.db.tenant(tenant).await?;
@@ -406,12 +429,31 @@ async fn load_nested(
         }
         nested.items = Some(by_order(items));
     }
-    if wanted.people {
-        let ids = distinct(
+    let mut people_ids = Vec::new();
+    if wanted.events {
+        let order_ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let events = store::events_of(conn, tenant, &order_ids).await?;
+        if wanted.event_people {
+            people_ids.extend(
+                events
+                    .iter()
+                    .flat_map(|e| e.actor_id.into_iter().chain(e.assigned_staff_id)),
+            );
+        }
+        let mut grouped: HashMap<i64, Vec<OrderEventRow>> = HashMap::new();
+        for event in events {
+            grouped.entry(event.order_id).or_default().push(event);
+        }
+        nested.events = Some(grouped);
+    }
+    if wanted.people || (wanted.events && wanted.event_people) {
+        // The orders' own people too, whichever asked: the map answers every person of these orders.
+        people_ids.extend(
             rows.iter()
                 .flat_map(|r| std::iter::once(r.customer_id).chain(r.assigned_staff_id)),
         );
-        let people = users::store::find_many(conn, tenant, &ids).await?;
+        let people =
+            users::store::find_many(conn, tenant, &distinct(people_ids.into_iter())).await?;
         nested.people = Some(people.into_iter().map(|u| (u.id, u)).collect());
     }
     Ok(nested)
@@ -470,11 +512,13 @@ async fn why_not_taken(
     }
 }
 
-/// One status change inside a transaction. `role_allows` says whether the caller may make a change that
+/// One status change inside a transaction, recorded in the order's timeline as made by `actor`.
+/// `role_allows` says whether the caller may make a change that
 /// the machine itself allows (`FORBIDDEN` when not).
 async fn transition(
     conn: &mut Conn<'_>,
     tenant: TenantId,
+    actor: i64,
     scope: OrderScope,
     order_id: i64,
     to: OrderStatus,
@@ -506,6 +550,11 @@ async fn transition(
             catalog::store::return_stock(conn, tenant, item.product_id, item.quantity).await?;
         }
     }
+    let kind = match to {
+        OrderStatus::Cancelled => EventKind::Cancelled,
+        _ => EventKind::StatusChanged,
+    };
+    store::record_event(conn, tenant, &NewOrderEvent::of(&changed, kind, actor)).await?;
     Ok(changed)
 }
 

@@ -4,10 +4,11 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::db::schema::{idempotency_keys, order_items, orders};
+use crate::db::schema::{idempotency_keys, order_events, order_items, orders};
 use crate::db::{CacheWrite, Conn, DbResult, TenantId, TenantTable as _, now};
 use crate::orders::model::{
-    NewOrder, NewOrderItem, OrderItemRow, OrderRow, OrderScope, OrderStatus,
+    NewOrder, NewOrderEvent, NewOrderItem, OrderEventRow, OrderItemRow, OrderRow, OrderScope,
+    OrderStatus,
 };
 use crate::{each_pipelined, with_conn};
 
@@ -236,4 +237,35 @@ pub async fn attach_key(
             .await
     })?;
     Ok(())
+}
+
+/// Records an event of an order's timeline, in the transaction of the change.
+pub async fn record_event(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    event: &NewOrderEvent<'_>,
+) -> DbResult<()> {
+    with_conn!(conn, |c| {
+        diesel::insert_into(order_events::table)
+            .values((order_events::table::owned_by(tenant), event))
+            .cached()
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}
+
+/// The events of the given orders of the tenant, oldest first.
+pub async fn events_of(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    order_ids: &[i64],
+) -> DbResult<Vec<OrderEventRow>> {
+    let query = order_events::table
+        .of_tenant(tenant)
+        .filter(order_events::order_id.eq_any(order_ids))
+        .order(order_events::id.asc());
+    Ok(with_conn!(conn, |c| {
+        query.select(OrderEventRow::as_select()).load(c).await
+    })?)
 }

@@ -20,5 +20,6 @@ mod schema;
 mod sessions;
 mod sharding;
 mod subscriptions;
+mod timeline;
 mod transport;
 mod typed_client;

@@ -187,6 +187,8 @@ export type Order = {
   assignedStaff?: Maybe<User>;
   createdAt: Scalars['DateTime']['output'];
   customer: User;
+  /** The order's timeline, oldest first: every change, with who made it and the status after it. */
+  events: Array<OrderEvent>;
   id: Scalars['ID']['output'];
   items: Array<OrderItem>;
   status: OrderStatus;
@@ -215,6 +217,32 @@ export type OrderEdge = {
   /** The item at the end of the edge */
   node: Order;
 };
+
+/**
+ * One event of an order's timeline: written in the transaction of the change, so it exists exactly
+ * when the change committed.
+ */
+export type OrderEvent = {
+  __typename?: 'OrderEvent';
+  /** Who made the change; null for none. */
+  actor?: Maybe<User>;
+  /** The order's assigned staff after the event. */
+  assignedStaff?: Maybe<User>;
+  /** When the change committed. */
+  at: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  kind: OrderEventKind;
+  order: Order;
+  /** The order's status after the event. */
+  status: OrderStatus;
+};
+
+/** What happened to an order. */
+export type OrderEventKind =
+  | 'ASSIGNED'
+  | 'CANCELLED'
+  | 'PLACED'
+  | 'STATUS_CHANGED';
 
 export type OrderItem = {
   __typename?: 'OrderItem';
