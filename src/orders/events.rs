@@ -1,10 +1,12 @@
-//! Order events: what the subscriptions hear, on every instance of the service.
+//! Order announcements: what the subscriptions hear, on every instance of the service. (The order's
+//! timeline, the event log, is `order_events`, written by the order service; these announcements are
+//! still made apart from it, until the subscriptions are fed from the log.)
 //!
 //! On PostgreSQL the database announces every change to an order itself: a trigger (migration
-//! `order_events`) calls `pg_notify` with the row, which PostgreSQL delivers at commit (never for a
-//! rolled-back change, in commit order) to every instance listening on the channel, this one included;
-//! each instance's listener hands it to its local subscribers. On SQLite (one instance by nature) the
-//! order flows hand the event to the local subscribers right after the commit.
+//! `order_events` of 2026-11-27) calls `pg_notify` with the row, which PostgreSQL delivers at commit
+//! (never for a rolled-back change, in commit order) to every instance listening on the channel, this
+//! one included; each instance's listener hands it to its local subscribers. On SQLite (one instance by
+//! nature) the order service hands the event to the local subscribers right after the commit.
 //!
 //! An event carries the committed order row, so each subscriber decides from it alone whether its user
 //! may hear it (tenant, then scope): no query per event and subscriber.

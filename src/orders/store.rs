@@ -44,6 +44,42 @@ pub async fn insert(
     })?)
 }
 
+/// One write of a new order's: a line, or its first event.
+enum NewOrderWrite<'a> {
+    Line(&'a NewOrderItem<'a>),
+    Event(&'a NewOrderEvent<'a>),
+}
+
+/// Writes an order's lines and the event that records its placing, pipelined on PostgreSQL (one round
+/// trip for all of them); returns the lines.
+pub async fn insert_items_with_event(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    lines: &[NewOrderItem<'_>],
+    event: &NewOrderEvent<'_>,
+) -> DbResult<Vec<OrderItemRow>> {
+    let writes = lines
+        .iter()
+        .map(NewOrderWrite::Line)
+        .chain(std::iter::once(NewOrderWrite::Event(event)));
+    let written = each_pipelined!(conn, writes, |c, write| match write {
+        NewOrderWrite::Line(line) => diesel::insert_into(order_items::table)
+            .values((order_items::table::owned_by(tenant), line))
+            .returning(OrderItemRow::as_returning())
+            .cached()
+            .get_result(c)
+            .await
+            .map(Some),
+        NewOrderWrite::Event(event) => diesel::insert_into(order_events::table)
+            .values((order_events::table::owned_by(tenant), event))
+            .cached()
+            .execute(c)
+            .await
+            .map(|_| None),
+    })?;
+    Ok(written.into_iter().flatten().collect())
+}
+
 /// Writes an order's lines (pipelined on PostgreSQL: one round trip).
 pub async fn insert_items(
     conn: &mut Conn<'_>,
