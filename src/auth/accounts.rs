@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 
+use crate::auth::store::Revoked;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{Passwords, refresh, store};
 use crate::config::Config;
@@ -225,7 +226,7 @@ impl Accounts {
             let user = users::store::deactivate_staff(conn, tenant, user_id)
                 .await?
                 .ok_or_else(no_such_staff)?;
-            store::revoke_user(conn, tenant, user.id).await?;
+            store::revoke(conn, tenant, Revoked::User(user.id)).await?;
             Ok(user)
         })
     }
@@ -251,7 +252,7 @@ impl Accounts {
                 return Ok(Refreshed::Refused);
             }
             if !store::mark_rotated(conn, tenant, row.id).await? {
-                store::revoke_family(conn, tenant, &row.family_id).await?;
+                store::revoke(conn, tenant, Revoked::Family(&row.family_id)).await?;
                 return Ok(Refreshed::Reused);
             }
             let user = users::store::find(conn, tenant, row.user_id).await?;
@@ -285,7 +286,9 @@ impl Accounts {
         let mut pooled = self.db.tenant(tenant).await?;
         transaction!(&mut pooled.conn(), AppError, |conn| {
             match store::find(conn, tenant, &hash).await? {
-                Some(row) => Ok(store::revoke_family(conn, tenant, &row.family_id).await? > 0),
+                Some(row) => {
+                    Ok(store::revoke(conn, tenant, Revoked::Family(&row.family_id)).await? > 0)
+                }
                 None => Ok(false),
             }
         })
@@ -315,7 +318,7 @@ impl Accounts {
         let mut pooled = self.db.tenant(tenant).await?;
         transaction!(&mut pooled.conn(), AppError, |conn| {
             users::store::set_password_hash(conn, tenant, user.id, &hash).await?;
-            store::revoke_user(conn, tenant, user.id).await?;
+            store::revoke(conn, tenant, Revoked::User(user.id)).await?;
             Ok(())
         })
     }

@@ -70,22 +70,25 @@ pub struct CreateStaffInput {
     pub last_name: Option<String>,
 }
 
-/// The person fields of a sign-up, parsed in the order a client reads its errors.
-fn account(
-    username: &str,
-    email: &str,
-    password: &str,
-    first_name: Option<&str>,
-    last_name: Option<&str>,
-) -> AppResult<AccountDraft> {
-    Ok(AccountDraft {
-        username: Username::parse("username", username)?,
-        email: Email::parse("email", email)?,
-        password: Password::parse("password", password)?,
-        first_name: PersonName::parse("firstName", first_name)?,
-        last_name: PersonName::parse("lastName", last_name)?,
-    })
+/// The person fields of a sign-up input, parsed in the order a client reads its errors. The three
+/// inputs that carry them are the contract's own types, so they share this rather than a Rust type.
+macro_rules! person_fields {
+    ($($input:ty),*) => {
+        $(impl $input {
+            fn account(&self) -> AppResult<AccountDraft> {
+                Ok(AccountDraft {
+                    username: Username::parse("username", &self.username)?,
+                    email: Email::parse("email", &self.email)?,
+                    password: Password::parse("password", &self.password)?,
+                    first_name: PersonName::parse("firstName", self.first_name.as_deref())?,
+                    last_name: PersonName::parse("lastName", self.last_name.as_deref())?,
+                })
+            }
+        })*
+    };
 }
+
+person_fields!(RegisterVendorInput, RegisterInput, CreateStaffInput);
 
 #[derive(Default)]
 pub struct AuthMutation;
@@ -103,13 +106,7 @@ impl AuthMutation {
             domain: Domain::parse("domain", &input.domain)?,
             contact_email: Email::parse_optional("contactEmail", input.contact_email.as_deref())?,
         };
-        let owner = account(
-            &input.username,
-            &input.email,
-            &input.password,
-            input.first_name.as_deref(),
-            input.last_name.as_deref(),
-        )?;
+        let owner = input.account()?;
         let address = ctx.request().client_ip;
         let accounts = ctx.service::<Accounts>();
         Ok(accounts
@@ -121,13 +118,7 @@ impl AuthMutation {
     /// Signs up a customer of the store named by `X-Tenant-Domain`, and signs them in.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> AppResult<AuthPayload> {
         let tenant = ctx.request().tenant_id()?;
-        let customer = account(
-            &input.username,
-            &input.email,
-            &input.password,
-            input.first_name.as_deref(),
-            input.last_name.as_deref(),
-        )?;
+        let customer = input.account()?;
         let address = ctx.request().client_ip;
         let accounts = ctx.service::<Accounts>();
         Ok(accounts
@@ -193,13 +184,7 @@ impl AuthMutation {
     #[graphql(guard = "RoleGuard::only(&[Role::Owner])")]
     async fn create_staff(&self, ctx: &Context<'_>, input: CreateStaffInput) -> AppResult<User> {
         let tenant = ctx.request().tenant_id()?;
-        let staff = account(
-            &input.username,
-            &input.email,
-            &input.password,
-            input.first_name.as_deref(),
-            input.last_name.as_deref(),
-        )?;
+        let staff = input.account()?;
         let accounts = ctx.service::<Accounts>();
         Ok(accounts.create_staff(tenant, staff).await?.into())
     }

@@ -82,34 +82,36 @@ pub async fn mark_rotated(conn: &mut Conn<'_>, tenant: TenantId, id: i64) -> DbR
     Ok(updated == 1)
 }
 
-/// Revokes every live token of a family; returns how many.
-pub async fn revoke_family(conn: &mut Conn<'_>, tenant: TenantId, family: &str) -> DbResult<usize> {
-    let target = refresh_tokens::table
-        .of_tenant(tenant)
-        .filter(refresh_tokens::family_id.eq(family))
-        .filter(refresh_tokens::revoked_at.is_null());
-    let at = now();
-    Ok(with_conn!(conn, |c| {
-        diesel::update(target)
-            .set(refresh_tokens::revoked_at.eq(at))
-            .cached()
-            .execute(c)
-            .await
-    })?)
+/// Whose live refresh tokens to revoke.
+pub enum Revoked<'a> {
+    /// A sign-in's (logout, a reused token).
+    Family(&'a str),
+    /// A user's (password changed, account deactivated).
+    User(i64),
 }
 
-/// Revokes every live token of a user (password changed, account deactivated).
-pub async fn revoke_user(conn: &mut Conn<'_>, tenant: TenantId, user_id: i64) -> DbResult<usize> {
-    let target = refresh_tokens::table
+/// Revokes every live token of a family or of a user; returns how many.
+pub async fn revoke(conn: &mut Conn<'_>, tenant: TenantId, whose: Revoked<'_>) -> DbResult<usize> {
+    let live = refresh_tokens::table
         .of_tenant(tenant)
-        .filter(refresh_tokens::user_id.eq(user_id))
         .filter(refresh_tokens::revoked_at.is_null());
-    let at = now();
-    Ok(with_conn!(conn, |c| {
-        diesel::update(target)
-            .set(refresh_tokens::revoked_at.eq(at))
-            .cached()
-            .execute(c)
-            .await
+    let revoked = refresh_tokens::revoked_at.eq(now());
+    Ok(with_conn!(conn, |c| match whose {
+        Revoked::Family(family) => {
+            let target = live.filter(refresh_tokens::family_id.eq(family));
+            diesel::update(target)
+                .set(revoked)
+                .cached()
+                .execute(c)
+                .await
+        }
+        Revoked::User(user_id) => {
+            let target = live.filter(refresh_tokens::user_id.eq(user_id));
+            diesel::update(target)
+                .set(revoked)
+                .cached()
+                .execute(c)
+                .await
+        }
     })?)
 }

@@ -260,13 +260,17 @@ impl Db {
                         role: config.db_role.as_deref().map(Arc::from),
                     },
                 };
-                let session = match &mode {
-                    setting::Mode::Session => Some(config.db_role.clone()),
-                    setting::Mode::Pooled { .. } => None,
-                };
+                let role = config.db_role.clone();
+                let opening = mode.clone();
                 let mut manager_config = fast_recycling();
                 manager_config.custom_setup = Box::new(move |url| {
-                    open_postgres(url.to_owned(), session.clone(), counter.clone()).boxed()
+                    open_postgres(
+                        url.to_owned(),
+                        opening.clone(),
+                        role.clone(),
+                        counter.clone(),
+                    )
+                    .boxed()
                 });
                 let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
                     url,
@@ -414,20 +418,21 @@ where
 /// on (tenant, ...) indexes, for which the generic plan is the plan.
 pub const PLAN_CACHE_MODE: &str = "force_generic_plan";
 
-/// Opens a PostgreSQL connection. `session` is `Some(role)` when the connection is ours for its
-/// lifetime: it takes the session's settings and, when configured, switches to the role that owns
-/// nothing and is subject to row-level security (tables' owners and superusers bypass it). Behind a
-/// transaction-mode pooler (`None`) a session setting would land on whichever server connection runs
-/// it, so each transaction takes the role itself (`setting`), and no statement is kept prepared: a
-/// named statement would be left on a server connection that other clients' transactions run on.
+/// Opens a PostgreSQL connection. In session mode the connection is ours for its lifetime: it takes
+/// the session's settings and, when configured, switches to `role`, the one that owns nothing and is
+/// subject to row-level security (tables' owners and superusers bypass it). Behind a transaction-mode
+/// pooler a session setting would land on whichever server connection runs it, so each transaction
+/// takes the role itself (`setting`), and no statement is kept prepared: a named statement would be left
+/// on a server connection that other clients' transactions run on.
 async fn open_postgres(
     url: String,
-    session: Option<Option<String>>,
+    mode: setting::Mode,
+    role: Option<String>,
     counter: Arc<AtomicU64>,
 ) -> diesel::ConnectionResult<AsyncPgConnection> {
     use diesel_async::{AsyncConnection as _, SimpleAsyncConnection as _};
-    let mut conn = match session {
-        Some(role) => {
+    let mut conn = match mode {
+        setting::Mode::Session => {
             let mut conn = AsyncPgConnection::establish(&url).await?;
             // The name was checked to be a plain identifier when the settings were read.
             let role = role.map(|role| format!("SET ROLE \"{role}\";"));
@@ -437,7 +442,7 @@ async fn open_postgres(
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
             conn
         }
-        None => open_behind_pooler(&url).await?,
+        setting::Mode::Pooled { .. } => open_behind_pooler(&url).await?,
     };
     conn.set_instrumentation(counting(counter));
     Ok(conn)

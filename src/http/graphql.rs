@@ -317,17 +317,7 @@ async fn parse_body(
         )
     };
     let is_list = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
-    // async-graphql reads `[]` (and a list of strings) as one operation, as serde may read a struct
-    // from a list: the shape is checked here.
-    if is_list
-        && serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&bytes).is_ok_and(|l| l.is_empty())
-    {
-        return Err(AppError::bad_input(
-            "body",
-            format!("a batch holds 1 to {MAX_BATCH} operations"),
-        ));
-    }
-    let mut request = Request::new(Body::from(bytes));
+    let mut request = Request::new(Body::from(bytes.clone()));
     *request.method_mut() = parts.method.clone();
     if let Some(content_type) = parts.headers.get(header::CONTENT_TYPE) {
         request
@@ -336,11 +326,19 @@ async fn parse_body(
     }
     let batch = GraphQLBatchRequest::<Unreadable>::from_request(request, &())
         .await
-        .map_err(|_| malformed())?
-        .into_inner();
+        .map(GraphQLBatchRequest::into_inner);
     let count = match (&batch, is_list) {
-        (BatchRequest::Single(_), false) => 1,
-        (BatchRequest::Batch(many), true) => many.len(),
+        (Ok(BatchRequest::Single(_)), false) => 1,
+        (Ok(BatchRequest::Batch(many)), true) => many.len(),
+        // async-graphql reads `[]` (and a list of strings) as one operation, as serde may fill a
+        // struct from a list: only this odd case reads the body a second time, to tell an empty
+        // batch from a list that is not of operations.
+        (_, true)
+            if serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&bytes)
+                .is_ok_and(|list| list.is_empty()) =>
+        {
+            0
+        }
         _ => return Err(malformed()),
     };
     if !(1..=MAX_BATCH).contains(&count) {
@@ -349,7 +347,7 @@ async fn parse_body(
             format!("a batch holds 1 to {MAX_BATCH} operations"),
         ));
     }
-    Ok(batch)
+    batch.map_err(|_| malformed())
 }
 
 /// An error answered outside GraphQL, with the GraphQL-shaped body of the contract, in the request's

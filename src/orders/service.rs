@@ -238,7 +238,7 @@ impl Orders {
                 )
                 .collect();
             let placed_event = NewOrderEvent::of(&placed, EventKind::Placed, customer_id);
-            let items = store::insert_items_with_event(conn, tenant, &lines, &placed_event).await?;
+            let items = store::insert_items(conn, tenant, &lines, Some(&placed_event)).await?;
             if let Some(key) = &order.idempotency_key {
                 store::attach_key(conn, tenant, customer_id, key, placed.id).await?;
             }

@@ -50,18 +50,18 @@ enum NewOrderWrite<'a> {
     Event(&'a NewOrderEvent<'a>),
 }
 
-/// Writes an order's lines and the event that records its placing, pipelined on PostgreSQL (one round
-/// trip for all of them); returns the lines.
-pub async fn insert_items_with_event(
+/// Writes an order's lines and, when given, the event that records its placing, pipelined on
+/// PostgreSQL (one round trip for all of them); returns the lines.
+pub async fn insert_items(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     lines: &[NewOrderItem<'_>],
-    event: &NewOrderEvent<'_>,
+    event: Option<&NewOrderEvent<'_>>,
 ) -> DbResult<Vec<OrderItemRow>> {
     let writes = lines
         .iter()
         .map(NewOrderWrite::Line)
-        .chain(std::iter::once(NewOrderWrite::Event(event)));
+        .chain(event.map(NewOrderWrite::Event));
     let written = each_pipelined!(conn, writes, |c, write| match write {
         NewOrderWrite::Line(line) => diesel::insert_into(order_items::table)
             .values((order_items::table::owned_by(tenant), line))
@@ -78,22 +78,6 @@ pub async fn insert_items_with_event(
             .map(|_| None),
     })?;
     Ok(written.into_iter().flatten().collect())
-}
-
-/// Writes an order's lines (pipelined on PostgreSQL: one round trip).
-pub async fn insert_items(
-    conn: &mut Conn<'_>,
-    tenant: TenantId,
-    lines: &[NewOrderItem<'_>],
-) -> DbResult<Vec<OrderItemRow>> {
-    Ok(each_pipelined!(conn, lines, |c, line| {
-        diesel::insert_into(order_items::table)
-            .values((order_items::table::owned_by(tenant), line))
-            .returning(OrderItemRow::as_returning())
-            .cached()
-            .get_result(c)
-            .await
-    })?)
 }
 
 /// An order of the tenant that `scope` may see.
