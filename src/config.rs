@@ -11,6 +11,9 @@ use anyhow::{Context, bail};
 pub const DEFAULT_SQLITE_FILE: &str = "multistore.db";
 /// The role the migrations create for the service's connections (row-level security applies to it).
 pub const DEFAULT_DB_ROLE: &str = "multistore_app";
+/// The role the migrations create for the instances' background work: it reads every store's order
+/// events (to feed the subscribers) and nothing else.
+pub const DEFAULT_DB_WORKER_ROLE: &str = "multistore_worker";
 /// HS256 wants a key at least as long as its output.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 /// Sign-ups (`register`, `registerVendor`) one client address may make per 15 minutes unless configured
@@ -90,6 +93,8 @@ pub struct Config {
     /// PostgreSQL role that pooled connections switch to (`SET ROLE`), subject to row-level security;
     /// `None` keeps the login role (when that role is itself a non-owner one).
     pub db_role: Option<String>,
+    /// PostgreSQL role of the background work's connections (`SET ROLE`); `None` keeps the login role.
+    pub db_worker_role: Option<String>,
     /// Browser origins allowed to call the API (CORS); empty: none, `*`: any.
     pub cors_origins: Vec<String>,
     /// Sign-ups (`register`, `registerVendor`) one client address may make per 15 minutes.
@@ -141,6 +146,7 @@ impl fmt::Debug for Config {
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("db_pool_size", &self.db_pool_size)
             .field("db_role", &self.db_role)
+            .field("db_worker_role", &self.db_worker_role)
             .field("cors_origins", &self.cors_origins)
             .field("signups_per_address", &self.signups_per_address)
             .field("max_connections", &self.max_connections)
@@ -168,6 +174,7 @@ impl Config {
             bcrypt_cost: bcrypt::DEFAULT_COST,
             db_pool_size: None,
             db_role: Some(DEFAULT_DB_ROLE.to_owned()),
+            db_worker_role: Some(DEFAULT_DB_WORKER_ROLE.to_owned()),
             cors_origins: Vec::new(),
             signups_per_address: DEFAULT_SIGNUPS_PER_ADDRESS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
@@ -230,11 +237,10 @@ impl Config {
             config.bcrypt_cost = cost;
         }
         if let Some(role) = lookup("MULTISTORE_DB_ROLE") {
-            let role = role.trim();
-            if !role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                bail!("MULTISTORE_DB_ROLE must be a plain role name (letters, digits, _)");
-            }
-            config.db_role = (!role.is_empty()).then(|| role.to_owned());
+            config.db_role = role_name("MULTISTORE_DB_ROLE", &role)?;
+        }
+        if let Some(role) = lookup("MULTISTORE_DB_WORKER_ROLE") {
+            config.db_worker_role = role_name("MULTISTORE_DB_WORKER_ROLE", &role)?;
         }
         if let Some(v) = var("MULTISTORE_CORS_ORIGINS") {
             config.cors_origins = v
@@ -348,6 +354,16 @@ fn write_private_file(path: &Path, content: &str) -> std::io::Result<()> {
     let mut file = options.open(path)?;
     file.write_all(content.as_bytes())?;
     file.write_all(b"\n")
+}
+
+/// A role name from the environment: a plain identifier (it is written into `SET ROLE`), or empty for
+/// none (keep the login role).
+fn role_name(name: &str, value: &str) -> anyhow::Result<Option<String>> {
+    let role = value.trim();
+    if !role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        bail!("{name} must be a plain role name (letters, digits, _)");
+    }
+    Ok((!role.is_empty()).then(|| role.to_owned()))
 }
 
 fn parse_duration_secs(name: &str, value: &str) -> anyhow::Result<Duration> {

@@ -29,8 +29,6 @@ pub enum Code {
     LimitExceeded,
     GraphqlParseFailed,
     GraphqlValidationFailed,
-    /// A subscription may have missed events (it goes on); the client refetches.
-    EventsMissed,
     InternalServerError,
 }
 
@@ -50,7 +48,6 @@ impl Code {
             Self::LimitExceeded => "LIMIT_EXCEEDED",
             Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
             Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
-            Self::EventsMissed => "EVENTS_MISSED",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -69,7 +66,6 @@ impl Code {
             Self::Conflict => 409,
             Self::RateLimited => 429,
             Self::InsufficientStock | Self::InvalidStatusTransition => 422,
-            Self::EventsMissed => 409,
             Self::InternalServerError => 500,
         }
     }

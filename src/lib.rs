@@ -40,7 +40,7 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }
-    Ok(AppState::new(config, db))
+    AppState::new(config, db)
 }
 
 /// Serves the service of `state` on `listener` until `shutdown` completes, then lets requests in flight

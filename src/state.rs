@@ -32,12 +32,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Needs a Tokio runtime: on PostgreSQL it starts the instance's event listener.
-    pub fn new(config: Config, db: Db) -> Self {
+    /// Needs a Tokio runtime: it starts the instance's event reader (and on PostgreSQL its listener).
+    pub fn new(config: Config, db: Db) -> anyhow::Result<Self> {
         let tokens = Arc::new(TokenKeys::new(&config));
         let gate = Gate::new(db.clone(), tokens.clone());
-        let events = OrderEvents::start(&config);
-        Self {
+        let events = OrderEvents::start(&config, db.worker(&config)?);
+        Ok(Self {
             accounts: Accounts::new(db.clone(), tokens, &config),
             catalog: Catalog::new(db.clone()),
             people: People::new(db.clone()),
@@ -48,7 +48,7 @@ impl AppState {
             shutdown: Shutdown::default(),
             config: Arc::new(config),
             db,
-        }
+        })
     }
 
     /// Whether events from other instances reach this one (for readiness).

@@ -103,6 +103,7 @@ diesel::table! {
         actor_id -> Nullable<BigInt>,
         assigned_staff_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        position -> BigInt,
     }
 }
 

@@ -1,116 +1,112 @@
-//! Order announcements: what the subscriptions hear, on every instance of the service. (The order's
-//! timeline, the event log, is `order_events`, written by the order service; these announcements are
-//! still made apart from it, until the subscriptions are fed from the log.)
+//! This instance's feed of order events: what the subscriptions hear, read from the event log.
 //!
-//! On PostgreSQL the database announces every change to an order itself: a trigger (migration
-//! `order_events` of 2026-11-27) calls `pg_notify` with the row, which PostgreSQL delivers at commit
-//! (never for a rolled-back change, in commit order) to every instance listening on the channel, this
-//! one included; each instance's listener hands it to its local subscribers. On SQLite (one instance by
-//! nature) the order service hands the event to the local subscribers right after the commit.
+//! Every change of an order writes its event in its own transaction (`order_events`, the transactional
+//! outbox), so an event exists exactly when its change committed. Each instance runs one reader
+//! (`reader`) that reads every store's new events in the log's delivery order (`LogPosition`) and
+//! hands them to this instance's subscribers over a broadcast channel; a subscriber that falls behind
+//! reads what it missed from the log itself (`follow`). Nothing is lost when no one listens: the log
+//! is the record, and a reader that could not read for a while catches up from where it was.
 //!
-//! An event carries the committed order row, so each subscriber decides from it alone whether its user
-//! may hear it (tenant, then scope): no query per event and subscriber.
+//! The reader reads when it is woken, and at least every `reader::POLL`. A commit on this instance wakes
+//! it at once. On PostgreSQL it also wakes the other instances: after the commit (never inside the
+//! order's transaction, so no order's commit waits on the notification queue's lock) one
+//! `pg_notify` on `CHANNEL` goes out, coalesced with others that come meanwhile, and each instance's
+//! listener wakes its reader (`listener`). A lost notification only delays an event until the next
+//! poll.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{Notify, broadcast, watch};
 
 use crate::config::{Config, DatabaseUrl};
-use crate::orders::OrderRow;
-use crate::orders::listener;
+use crate::db::Db;
+use crate::orders::model::{LogPosition, LoggedEvent};
+use crate::orders::{listener, reader};
 
-/// The PostgreSQL channel the instances share (named again in the trigger's migration).
+/// The PostgreSQL channel on which the instances wake each other's readers (no payload).
 pub const CHANNEL: &str = "multistore_orders";
-/// Events a slow subscriber may fall behind by before it is told it missed some.
+/// Events a subscriber may fall behind by before it reads from the log instead.
 const BACKLOG: usize = 1024;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OrderEventKind {
-    /// A customer placed the order.
-    Placed,
-    /// Its status or assignment changed (a cancellation is a status change).
-    Updated,
-}
-
-/// An order as it was committed, and what happened to it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct OrderEvent {
-    pub kind: OrderEventKind,
-    pub order: OrderRow,
-}
 
 /// The events of this instance: a broadcast channel that every subscription of this instance reads.
 pub struct OrderEvents {
-    sender: broadcast::Sender<Arc<OrderEvent>>,
-    /// How many times this instance may have missed events (its listener lost its connection and
-    /// listened again): subscribers are told, since what happened meanwhile was not heard.
-    gaps: watch::Sender<u64>,
+    sender: broadcast::Sender<Arc<LoggedEvent>>,
+    /// The last event the reader handed out (`None` until the reader found where the log ends). Moved
+    /// on before each event is sent.
+    head: watch::Sender<Option<LogPosition>>,
+    /// Tells the reader to read now.
+    pub(super) wake: Notify,
+    /// PostgreSQL: tells the announcer to wake the other instances.
+    pub(super) announce: Notify,
     /// PostgreSQL: whether the listener is connected and listening (`/readyz` waits for it).
     listening: Option<AtomicBool>,
 }
 
 impl OrderEvents {
-    /// The event bus for the configured database; on PostgreSQL it starts this instance's listener,
-    /// on a direct connection (LISTEN needs a session, which a transaction-mode pooler does not keep).
-    pub fn start(config: &Config) -> Arc<Self> {
-        let (sender, _) = broadcast::channel(BACKLOG);
-        match &config.direct_database_url() {
-            DatabaseUrl::Postgres(url) => {
-                let events = Arc::new(Self {
-                    sender,
-                    gaps: watch::channel(0).0,
-                    listening: Some(AtomicBool::new(false)),
-                });
-                listener::spawn(url.clone(), Arc::downgrade(&events));
-                events
-            }
-            DatabaseUrl::Sqlite(_) => Arc::new(Self {
-                sender,
-                gaps: watch::channel(0).0,
-                listening: None,
-            }),
+    /// The feed for the configured database, reading the log with `worker` (a pool of the worker
+    /// role). On PostgreSQL it also starts the listener, on a direct connection (LISTEN needs a
+    /// session, which a transaction-mode pooler does not keep), and the announcer.
+    pub fn start(config: &Config, worker: Db) -> Arc<Self> {
+        let postgres = match &config.direct_database_url() {
+            DatabaseUrl::Postgres(url) => Some(url.clone()),
+            DatabaseUrl::Sqlite(_) => None,
+        };
+        let events = Arc::new(Self {
+            sender: broadcast::channel(BACKLOG).0,
+            head: watch::channel(None).0,
+            wake: Notify::new(),
+            announce: Notify::new(),
+            listening: postgres.as_ref().map(|_| AtomicBool::new(false)),
+        });
+        reader::spawn(worker.clone(), Arc::downgrade(&events));
+        if let Some(url) = postgres {
+            listener::spawn(url, Arc::downgrade(&events));
+            listener::spawn_announcer(worker, Arc::downgrade(&events));
         }
+        events
     }
 
-    /// Every event from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<OrderEvent>> {
+    /// Every event handed out from now on (a subscriber then reads `head`, and hears what comes after
+    /// it).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LoggedEvent>> {
         self.sender.subscribe()
     }
 
-    /// Changes each time events may have been missed (see `gaps`).
-    pub fn gaps(&self) -> watch::Receiver<u64> {
-        self.gaps.subscribe()
+    /// Where the reader is: the last event handed out (see `head`).
+    pub fn head(&self) -> watch::Receiver<Option<LogPosition>> {
+        self.head.subscribe()
     }
 
-    /// The listener listens again after losing its connection: events meanwhile were not heard.
-    pub(super) fn gap(&self) {
-        self.gaps.send_modify(|gaps| *gaps += 1);
-    }
-
-    /// Whether events from other instances reach this one (always, without PostgreSQL: there are none).
+    /// Whether this instance hears the log: its reader has started and, on PostgreSQL, the listener
+    /// is listening (else other instances' events would wait for the next poll).
     pub fn is_listening(&self) -> bool {
-        self.listening
-            .as_ref()
-            .is_none_or(|listening| listening.load(Ordering::Relaxed))
+        self.head.borrow().is_some()
+            && self
+                .listening
+                .as_ref()
+                .is_none_or(|listening| listening.load(Ordering::Relaxed))
     }
 
-    /// To be called right after the transaction that changed `order` committed: without PostgreSQL this
-    /// is when local subscribers hear it. With PostgreSQL the trigger and the listener see to it, and
-    /// this does nothing (not even copy the row).
-    pub fn committed(&self, kind: OrderEventKind, order: &OrderRow) {
-        if self.listening.is_none() {
-            self.deliver(OrderEvent {
-                kind,
-                order: order.clone(),
-            });
+    /// To be called right after a transaction that wrote events committed: this instance's reader reads
+    /// now, and (PostgreSQL) the other instances' readers are woken.
+    pub fn committed(&self) {
+        self.wake.notify_one();
+        if self.listening.is_some() {
+            self.announce.notify_one();
         }
     }
 
-    pub(super) fn deliver(&self, event: OrderEvent) {
+    /// The reader hands out an event read from the log.
+    pub(super) fn deliver(&self, event: LoggedEvent) {
+        self.head.send_replace(Some(event.event.log_position()));
         // No subscriber is not an error.
         let _ = self.sender.send(Arc::new(event));
+    }
+
+    /// The reader found where the log ends, and starts after it.
+    pub(super) fn start_at(&self, end: LogPosition) {
+        self.head.send_replace(Some(end));
     }
 
     pub(super) fn set_listening(&self, now: bool) {

@@ -1,7 +1,12 @@
 //! Following orders as they change: what the order subscriptions hear, with the same rights as the
 //! order queries. A customer hears their own orders, staff the ones assigned to them, the owner all of
 //! the store's, and nobody another store's.
+//!
+//! A follower keeps its place in the log (`LogPosition`) and hears every event after it exactly once, in
+//! the log's order: live from the instance's feed, or read from the log itself when it resumes from an
+//! event (`after`) or fell behind the feed. Nothing it may hear is ever skipped.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,30 +17,78 @@ use tokio::sync::watch;
 use crate::db::TenantId;
 use crate::error::{AppError, AppResult};
 use crate::identity::Identity;
-use crate::orders::events::{OrderEvent, OrderEventKind};
-use crate::orders::model::{OrderRow, OrderScope};
+use crate::orders::log;
+use crate::orders::model::{EventKind, LogPosition, LoggedEvent, OrderScope};
 use crate::orders::service::{Orders, scope_of};
 use crate::orders::store;
 
+/// Events read from the log at a time when replaying.
+const REPLAY_PAGE: i64 = 100;
+
+/// Which events a follower hears.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kinds {
+    /// Orders placed.
+    Placed,
+    /// Changes after the placing: status changes, assignments, cancellations.
+    Updates,
+    /// Every event.
+    All,
+}
+
+impl Kinds {
+    fn include(self, kind: EventKind) -> bool {
+        match self {
+            Self::Placed => kind == EventKind::Placed,
+            Self::Updates => kind != EventKind::Placed,
+            Self::All => true,
+        }
+    }
+}
+
 /// What a follower hears next.
 pub enum Heard {
-    /// An order it may see changed (or was placed): the committed row.
-    Order(OrderRow),
-    /// Events may have been missed: `Some(n)` when this follower fell behind by `n`, `None` when the
-    /// instance could not hear the database for a while. Following goes on; the client refetches.
-    Missed(Option<u64>),
-    /// The follower's account stopped working (or could not be checked): following ends.
+    /// An event of an order it may see, with the order as it was read.
+    Event(LoggedEvent),
+    /// The follower's account stopped working (or could not be checked), or the log could not be read:
+    /// following ends.
     Ended(AppError),
 }
 
 impl Orders {
-    /// Changes of kind `kind` to every order the caller may see, from now on.
+    /// Events of `kinds` of every order the caller may see, from now on.
     pub fn follow_all(
         &self,
         identity: &Identity,
-        kind: OrderEventKind,
+        kinds: Kinds,
     ) -> impl Stream<Item = Heard> + use<> {
-        Follower::new(self, identity, kind).into_stream(None)
+        Follower::new(self, identity, kinds, None).into_stream()
+    }
+
+    /// Every event of the orders the caller may see after the event `after` (an event of the caller's
+    /// store that is still kept, `BAD_USER_INPUT` otherwise), then live.
+    pub async fn follow_after(
+        &self,
+        identity: &Identity,
+        after: Option<i64>,
+    ) -> AppResult<impl Stream<Item = Heard> + use<>> {
+        let mut follower = Follower::new(self, identity, Kinds::All, None);
+        if let Some(after) = after {
+            let tenant = identity.tenant_id;
+            let mut pooled = self.db().tenant(tenant).await?;
+            let position = log::position_of(&mut pooled.conn(), tenant, after)
+                .await?
+                .ok_or_else(|| {
+                    AppError::bad_input(
+                        "after",
+                        "no such event in this store (events are kept for a limited time): \
+                         refetch, then subscribe without `after`",
+                    )
+                })?;
+            follower.cursor = Some(position);
+            follower.replaying = true;
+        }
+        Ok(follower.into_stream())
     }
 
     /// Changes to one order, which the caller must be able to see (`NOT_FOUND` otherwise).
@@ -44,35 +97,53 @@ impl Orders {
         identity: &Identity,
         order_id: Option<i64>,
     ) -> AppResult<impl Stream<Item = Heard> + use<>> {
-        // Listening starts before anything else, so no change made from here on can be missed.
-        let follower = Follower::new(self, identity, OrderEventKind::Updated);
         let not_found = || AppError::NotFound("no such order");
         let id = order_id.ok_or_else(not_found)?;
+        // Following starts before the check, so no change made from here on can be missed.
+        let follower = Follower::new(self, identity, Kinds::Updates, Some(id));
         let tenant = identity.tenant_id;
         let mut pooled = self.db().tenant(tenant).await?;
-        let visible = store::find(&mut pooled.conn(), tenant, scope_of(identity), id)
+        store::find(&mut pooled.conn(), tenant, scope_of(identity), id)
             .await?
             .ok_or_else(not_found)?;
-        Ok(follower.into_stream(Some(visible.id)))
+        Ok(follower.into_stream())
     }
 }
 
-/// One follower's view of the instance's events: which it may hear, and for whom.
+/// One follower: its place in the log, what it may hear, and for whom.
 struct Follower {
-    events: broadcast::Receiver<Arc<OrderEvent>>,
-    /// Changes when the instance may have missed events.
-    gaps: watch::Receiver<u64>,
-    kind: OrderEventKind,
+    live: broadcast::Receiver<Arc<LoggedEvent>>,
+    /// Where the instance's reader is; a follower without a place starts there.
+    head: watch::Receiver<Option<LogPosition>>,
+    /// The last event this follower has dealt with (heard, or passed over as not its own).
+    cursor: Option<LogPosition>,
+    /// Reading from the log rather than the feed, until a page comes back short.
+    replaying: bool,
+    /// Read from the log and not yet heard.
+    pending: VecDeque<LoggedEvent>,
+    /// Whether the account was checked for the page in `pending`.
+    page_checked: bool,
+    kinds: Kinds,
+    only: Option<i64>,
     orders: Orders,
     identity: Identity,
 }
 
 impl Follower {
-    fn new(orders: &Orders, identity: &Identity, kind: OrderEventKind) -> Self {
+    fn new(orders: &Orders, identity: &Identity, kinds: Kinds, only: Option<i64>) -> Self {
+        // Subscribed before the place is read: nothing after the place can be missed.
+        let live = orders.events().subscribe();
+        let head = orders.events().head();
+        let cursor = *head.borrow();
         Self {
-            events: orders.events().subscribe(),
-            gaps: orders.events().gaps(),
-            kind,
+            live,
+            head,
+            cursor,
+            replaying: false,
+            pending: VecDeque::new(),
+            page_checked: false,
+            kinds,
+            only,
             orders: orders.clone(),
             identity: identity.clone(),
         }
@@ -86,74 +157,133 @@ impl Follower {
         scope_of(&self.identity)
     }
 
-    /// Whether this follower hears `event`: its kind, its order (when one was named), its store, and an
-    /// order the caller may see as it is now (a staff member stops hearing an order assigned away).
-    fn hears(&self, event: &OrderEvent, only: Option<i64>) -> bool {
-        event.kind == self.kind
-            && only.is_none_or(|id| id == event.order.id)
-            && event.order.vendor_id == self.tenant().0
-            && self.scope().includes(&event.order)
+    /// Whether this follower hears `logged`: its kind, its order (when one was named), its store, and
+    /// an order the caller may see as it is now (a staff member stops hearing an order assigned away).
+    fn hears(&self, logged: &LoggedEvent) -> bool {
+        self.kinds.include(logged.event.kind())
+            && self.only.is_none_or(|id| id == logged.order.id)
+            && logged.event.vendor_id == self.tenant().0
+            && self.scope().includes(&logged.order)
     }
 
-    /// Whether the caller's account still works (the check every request makes): a deactivated user
-    /// stops hearing at once, as their requests stop working. A database that does not answer for a
-    /// moment does not end the following: the check is tried again, for about six seconds.
-    async fn still_active(&self) -> AppResult<bool> {
+    /// Tries `attempt` a few times over about six seconds while the database does not answer: a
+    /// moment's outage does not end the following.
+    async fn patiently<T, F: Future<Output = AppResult<T>>>(
+        attempt: impl Fn() -> F,
+    ) -> AppResult<T> {
         let mut wait = Duration::from_millis(100);
-        let mut attempt = 0;
+        let mut tries = 0;
         loop {
-            let user_id = self.identity.user_id;
-            match self
-                .orders
-                .gate()
-                .active_account(self.tenant(), user_id)
-                .await
-            {
-                Ok(_) => return Ok(true),
-                Err(AppError::Unauthenticated(_)) => return Ok(false),
-                Err(err) if attempt >= 6 => return Err(err),
-                Err(_) => {
+            match attempt().await {
+                Err(AppError::Unavailable | AppError::Internal) if tries < 6 => {
                     tokio::time::sleep(wait).await;
                     wait *= 2;
-                    attempt += 1;
+                    tries += 1;
                 }
+                done => return done,
             }
         }
     }
 
-    /// What this follower hears, until the account stops working.
-    fn into_stream(self, only: Option<i64>) -> impl Stream<Item = Heard> + use<> {
-        futures_util::stream::unfold(Some(self), move |follower| async move {
-            let mut follower = follower?;
-            loop {
-                let received = tokio::select! {
-                    received = follower.events.recv() => received,
-                    changed = follower.gaps.changed() => {
-                        if changed.is_err() {
-                            return None;
-                        }
-                        return Some((Heard::Missed(None), Some(follower)));
-                    }
-                };
-                let event = match received {
-                    Ok(event) => event,
-                    Err(RecvError::Closed) => return None,
-                    Err(RecvError::Lagged(missed)) => {
-                        return Some((Heard::Missed(Some(missed)), Some(follower)));
-                    }
-                };
-                if !follower.hears(&event, only) {
+    /// Whether the caller's account still works (the check every request makes): a deactivated user
+    /// stops hearing at once, as their requests stop working.
+    async fn still_active(&self) -> AppResult<bool> {
+        let gate = self.orders.gate();
+        let (tenant, user) = (self.tenant(), self.identity.user_id);
+        match Self::patiently(|| gate.active_account(tenant, user)).await {
+            Ok(_) => Ok(true),
+            Err(AppError::Unauthenticated(_)) => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The next page of the log after the cursor.
+    async fn replay(&mut self, after: LogPosition) -> AppResult<()> {
+        let (db, tenant, scope) = (self.orders.db().clone(), self.tenant(), self.scope());
+        let page = Self::patiently(|| async {
+            let mut pooled = db.tenant(tenant).await?;
+            Ok(log::tenant_after(&mut pooled.conn(), tenant, scope, after, REPLAY_PAGE).await?)
+        })
+        .await?;
+        self.replaying = page.len() as i64 == REPLAY_PAGE;
+        if let Some(last) = page.last() {
+            self.cursor = Some(last.event.log_position());
+        }
+        self.pending.extend(page);
+        self.page_checked = false;
+        Ok(())
+    }
+
+    /// The next event this follower hears; `None` when the feed is gone.
+    async fn next(&mut self) -> Option<Heard> {
+        loop {
+            if let Some(logged) = self.pending.pop_front() {
+                if !self.hears(&logged) {
                     continue;
                 }
-                return match follower.still_active().await {
-                    Ok(true) => Some((Heard::Order(event.order.clone()), Some(follower))),
-                    Ok(false) => Some((
-                        Heard::Ended(AppError::Unauthenticated("this account is not active")),
-                        None,
-                    )),
-                    Err(err) => Some((Heard::Ended(err), None)),
-                };
+                // A replayed page is checked once: the events in it were all there already.
+                if !self.page_checked {
+                    if let Some(ended) = self.check().await {
+                        return Some(ended);
+                    }
+                    self.page_checked = true;
+                }
+                return Some(Heard::Event(logged));
             }
+            let cursor = match self.cursor {
+                Some(cursor) => cursor,
+                None => {
+                    // The reader had not started when this follower did: from where it starts.
+                    let start = *self.head.wait_for(Option::is_some).await.ok()?;
+                    self.cursor = start;
+                    continue;
+                }
+            };
+            if self.replaying {
+                if let Err(err) = self.replay(cursor).await {
+                    return Some(Heard::Ended(err));
+                }
+                continue;
+            }
+            match self.live.recv().await {
+                Ok(logged) => {
+                    let position = logged.event.log_position();
+                    if position <= cursor {
+                        continue;
+                    }
+                    self.cursor = Some(position);
+                    if self.hears(&logged) {
+                        if let Some(ended) = self.check().await {
+                            return Some(ended);
+                        }
+                        return Some(Heard::Event(LoggedEvent::clone(&logged)));
+                    }
+                }
+                // Fell behind the feed: what it missed is in the log.
+                Err(RecvError::Lagged(_)) => self.replaying = true,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// `None` while the account works; else how the following ends.
+    async fn check(&self) -> Option<Heard> {
+        match self.still_active().await {
+            Ok(true) => None,
+            Ok(false) => Some(Heard::Ended(AppError::Unauthenticated(
+                "this account is not active",
+            ))),
+            Err(err) => Some(Heard::Ended(err)),
+        }
+    }
+
+    /// What this follower hears, until the account stops working.
+    fn into_stream(self) -> impl Stream<Item = Heard> + use<> {
+        futures_util::stream::unfold(Some(self), |follower| async move {
+            let mut follower = follower?;
+            let heard = follower.next().await?;
+            let go_on = !matches!(heard, Heard::Ended(_));
+            Some((heard, go_on.then_some(follower)))
         })
     }
 }

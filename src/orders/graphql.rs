@@ -235,6 +235,16 @@ pub struct OrderEvent {
     order: Order,
 }
 
+impl OrderEvent {
+    /// An event heard by a subscriber, with its order as it was read (nested rows load when asked).
+    pub fn heard(row: OrderEventRow, order: OrderRow) -> Self {
+        Self {
+            row,
+            order: Order::new(order, Arc::default()),
+        }
+    }
+}
+
 /// One event of an order's timeline: written in the transaction of the change, so it exists exactly
 /// when the change committed.
 #[Object]

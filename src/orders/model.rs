@@ -186,9 +186,29 @@ pub struct OrderEventRow {
     /// The order's assigned staff after the event.
     pub assigned_staff_id: Option<i64>,
     pub created_at: NaiveDateTime,
+    /// Where it stands in the log's delivery order (see `LogPosition`).
+    pub position: i64,
 }
 
 impl OrderEventRow {
+    pub fn log_position(&self) -> LogPosition {
+        LogPosition {
+            position: self.position,
+            id: self.id,
+        }
+    }
+
+    /// The order as this event left it, from the order as it is now: the status and assignment the
+    /// event recorded, changed when the event was.
+    pub fn order_after(&self, now: &OrderRow) -> OrderRow {
+        OrderRow {
+            status: self.status.clone(),
+            assigned_staff_id: self.assigned_staff_id,
+            updated_at: self.created_at,
+            ..now.clone()
+        }
+    }
+
     pub fn kind(&self) -> EventKind {
         EventKind::from_db(&self.kind)
     }
@@ -196,6 +216,25 @@ impl OrderEventRow {
     pub fn status(&self) -> OrderStatus {
         OrderStatus::from_db(&self.status)
     }
+}
+
+/// A place in the event log: events are delivered in order of (`position`, `id`). On PostgreSQL the
+/// position is the id of the writing transaction, raised to the position of the order's event before
+/// (so an order's events keep their order), and events are read only below the oldest transaction
+/// still running: none can later appear before what was read. A transaction that began after another
+/// committed comes after all of its events. On SQLite (one writer at a time) it is 0: ids are given in
+/// commit order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LogPosition {
+    pub position: i64,
+    pub id: i64,
+}
+
+/// An event as the log delivers it, with its order as it was when the event was read.
+#[derive(Clone, Debug)]
+pub struct LoggedEvent {
+    pub event: OrderEventRow,
+    pub order: OrderRow,
 }
 
 #[derive(Insertable)]

@@ -10,7 +10,7 @@ use crate::crypto::sha256_hex;
 use crate::db::{Conn, Db, TenantId, now};
 use crate::error::{AppError, AppResult};
 use crate::identity::{Gate, Identity, Role};
-use crate::orders::events::{OrderEventKind, OrderEvents};
+use crate::orders::events::OrderEvents;
 use crate::orders::model::{
     EventKind, NewOrder, NewOrderEvent, NewOrderItem, OrderEventRow, OrderItemRow, OrderRow,
     OrderScope, OrderStatus,
@@ -249,7 +249,7 @@ impl Orders {
         })?;
         // An idempotent repeat placed nothing: nothing to hear.
         if placed.items.is_some() {
-            self.events.committed(OrderEventKind::Placed, &placed.order);
+            self.events.committed();
         }
         Ok(placed)
     }
@@ -341,9 +341,10 @@ impl Orders {
         Ok(self.updated(assigned))
     }
 
-    /// Tells the local subscribers about a committed change (see `orders::events`) and returns it.
+    /// Wakes the readers of the event log after a committed change (see `orders::events`) and returns
+    /// the changed order.
     fn updated(&self, order: OrderRow) -> OrderRow {
-        self.events.committed(OrderEventKind::Updated, &order);
+        self.events.committed();
         order
     }
 

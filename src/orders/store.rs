@@ -6,6 +6,7 @@ use diesel_async::RunQueryDsl;
 
 use crate::db::schema::{idempotency_keys, order_events, order_items, orders};
 use crate::db::{CacheWrite, Conn, DbResult, TenantId, TenantTable as _, now};
+use crate::orders::log::next_position;
 use crate::orders::model::{
     NewOrder, NewOrderEvent, NewOrderItem, OrderEventRow, OrderItemRow, OrderRow, OrderScope,
     OrderStatus,
@@ -259,15 +260,21 @@ pub async fn attach_key(
     Ok(())
 }
 
-/// Records an event of an order's timeline, in the transaction of the change.
+/// Records an event of an order that has events already (the first one goes with the order's lines,
+/// `insert_items`), in the transaction of the change, after the order's row was locked.
 pub async fn record_event(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     event: &NewOrderEvent<'_>,
 ) -> DbResult<()> {
+    let position = order_events::position.eq(next_position!(&*conn, tenant, event.order_id));
     with_conn!(conn, |c| {
         diesel::insert_into(order_events::table)
-            .values((order_events::table::owned_by(tenant), event))
+            .values((
+                order_events::table::owned_by(tenant),
+                event,
+                position.clone(),
+            ))
             .cached()
             .execute(c)
             .await

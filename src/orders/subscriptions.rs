@@ -1,18 +1,15 @@
 //! The order subscriptions: the GraphQL face of following orders (`orders::follow`).
 
-use std::sync::Arc;
-
-use async_graphql::{Context, ErrorExtensions as _, ID, Subscription};
+use async_graphql::{Context, ID, Subscription};
 use futures_util::{Stream, StreamExt as _};
 
-use crate::error::{AppError, Code};
+use crate::error::AppError;
 use crate::graphql::ContextExt as _;
 use crate::graphql::pagination::parse_id;
 use crate::identity::{Role, RoleGuard};
 use crate::orders::Orders;
-use crate::orders::events::OrderEventKind;
-use crate::orders::follow::Heard;
-use crate::orders::graphql::Order;
+use crate::orders::follow::{Heard, Kinds};
+use crate::orders::graphql::{Order, OrderEvent};
 
 #[derive(Default)]
 pub struct OrdersSubscription;
@@ -20,7 +17,8 @@ pub struct OrdersSubscription;
 #[Subscription]
 impl OrdersSubscription {
     /// Changes to the orders the caller may see (status, assignment, cancellation), from now on; with
-    /// `id`, to that order only (`NOT_FOUND` when the caller may not see it).
+    /// `id`, to that order only (`NOT_FOUND` when the caller may not see it). Each is the order as the
+    /// change left it.
     #[graphql(guard = "RoleGuard::signed_in()")]
     async fn order_updated(
         &self,
@@ -33,11 +31,11 @@ impl OrdersSubscription {
             Some(id) => orders
                 .follow_order(identity, parse_id(&id))
                 .await?
-                .map(answer)
+                .map(order_after)
                 .boxed(),
             None => orders
-                .follow_all(identity, OrderEventKind::Updated)
-                .map(answer)
+                .follow_all(identity, Kinds::Updates)
+                .map(order_after)
                 .boxed(),
         })
     }
@@ -52,36 +50,44 @@ impl OrdersSubscription {
         let identity = ctx.request().identity()?;
         Ok(ctx
             .service::<Orders>()
-            .follow_all(identity, OrderEventKind::Placed)
-            .map(answer))
+            .follow_all(identity, Kinds::Placed)
+            .map(order_after))
+    }
+
+    /// Every event of the orders the caller may see, in commit order, from now on; with `after` (the
+    /// id of an event of the store, as a previous subscription heard it), first every later event,
+    /// then live: a client that reconnects resumes with no gap and no repeat.
+    #[graphql(guard = "RoleGuard::signed_in()")]
+    async fn order_events(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<ID>,
+    ) -> Result<impl Stream<Item = async_graphql::Result<OrderEvent>> + use<>, AppError> {
+        let identity = ctx.request().identity()?;
+        let after = match after {
+            Some(id) => {
+                Some(parse_id(&id).ok_or_else(|| AppError::bad_input("after", "not an event id"))?)
+            }
+            None => None,
+        };
+        Ok(ctx
+            .service::<Orders>()
+            .follow_after(identity, after)
+            .await?
+            .map(|heard| match heard {
+                Heard::Event(logged) => Ok(OrderEvent::heard(logged.event, logged.order)),
+                Heard::Ended(err) => Err(err.into()),
+            }))
     }
 }
 
-/// What a subscriber receives for what its follower heard. An order's nested fields load when asked.
-fn answer(heard: Heard) -> async_graphql::Result<Order> {
+/// The order as the event a subscriber heard left it. Its nested fields load when asked.
+fn order_after(heard: Heard) -> async_graphql::Result<Order> {
     match heard {
-        Heard::Order(row) => Ok(Order::new(row, Arc::default())),
-        Heard::Missed(missed) => Err(events_missed(missed)),
+        Heard::Event(logged) => Ok(Order::new(
+            logged.event.order_after(&logged.order),
+            std::sync::Arc::default(),
+        )),
         Heard::Ended(err) => Err(err.into()),
     }
-}
-
-/// Events may have been missed: `missed` of them when this subscriber fell behind, an unknown number
-/// when the instance could not hear the database for a while. The subscription goes on.
-fn events_missed(missed: Option<u64>) -> async_graphql::Error {
-    let message = match missed {
-        Some(missed) => {
-            format!("{missed} events were missed (this subscriber fell behind): refetch")
-        }
-        None => {
-            "events may have been missed while the service could not hear the database: refetch"
-                .to_owned()
-        }
-    };
-    async_graphql::Error::new(message).extend_with(|_, extensions| {
-        extensions.set("code", Code::EventsMissed.as_str());
-        if let Some(missed) = missed {
-            extensions.set("missed", missed);
-        }
-    })
 }

@@ -7,6 +7,7 @@ mod accounts;
 mod authorization;
 mod catalog;
 mod connections;
+mod event_delivery;
 mod hardening;
 mod instances;
 mod isolation;

@@ -24,7 +24,7 @@ async fn readiness_fails_when_the_database_is_unreachable() {
     )
     .unwrap();
     let db = multistore::db::Db::connect(&config).unwrap();
-    let state = multistore::AppState::new(config, db);
+    let state = multistore::AppState::new(config, db).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(multistore::serve(listener, state, std::future::pending()));

@@ -422,15 +422,27 @@ export type Role =
 export type Subscription = {
   __typename?: 'Subscription';
   /**
+   * Every event of the orders the caller may see, in commit order, from now on; with `after` (the
+   * id of an event of the store, as a previous subscription heard it), first every later event,
+   * then live: a client that reconnects resumes with no gap and no repeat.
+   */
+  orderEvents: OrderEvent;
+  /**
    * Orders placed in the store from now on: every one for the owner; staff hear the ones they may
    * see (orders are assigned after they are placed, so staff follow theirs with `orderUpdated`).
    */
   orderPlaced: Order;
   /**
    * Changes to the orders the caller may see (status, assignment, cancellation), from now on; with
-   * `id`, to that order only (`NOT_FOUND` when the caller may not see it).
+   * `id`, to that order only (`NOT_FOUND` when the caller may not see it). Each is the order as the
+   * change left it.
    */
   orderUpdated: Order;
+};
+
+
+export type SubscriptionOrderEventsArgs = {
+  after?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
