@@ -109,7 +109,19 @@ pub struct Config {
     /// PostgreSQL reached directly, not through the pooler, for what needs a session of its own
     /// (the events listener's `LISTEN`, migrations); `None`: `database_url`.
     pub direct_database_url: Option<String>,
+    /// How long after a webhook delivery's first failure it is tried again (doubling each time, up
+    /// to an hour).
+    pub webhook_retry_base: Duration,
+    /// Whether webhooks may call `http` URLs and private, loopback or link-local addresses (for
+    /// development and tests; never on a public platform).
+    pub webhook_allow_private: bool,
+    /// How long order events (and their webhook deliveries) are kept.
+    pub event_retention: Duration,
 }
+
+/// The shortest `MULTISTORE_EVENT_RETENTION_DAYS` (CONTRACT.md section 8: events are kept at least 7
+/// days, for subscribers that resume).
+pub const MIN_EVENT_RETENTION_DAYS: u64 = 7;
 
 /// How the service's connections reach PostgreSQL (`MULTISTORE_DB_POOLER`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -181,6 +193,9 @@ impl Config {
             db_pooler: DbPooler::None,
             direct_database_url: None,
             metrics_bind: None,
+            webhook_retry_base: Duration::from_secs(10),
+            webhook_allow_private: false,
+            event_retention: Duration::from_secs(30 * 24 * 3600),
         })
     }
 
@@ -289,6 +304,29 @@ impl Config {
                 bail!("MULTISTORE_DIRECT_DATABASE_URL must be a postgres:// URL");
             }
             config.direct_database_url = Some(url);
+        }
+        if let Some(v) = var("MULTISTORE_WEBHOOK_RETRY_BASE_MS") {
+            let ms: u64 = v
+                .parse()
+                .context("MULTISTORE_WEBHOOK_RETRY_BASE_MS must be a number of milliseconds")?;
+            if ms == 0 {
+                bail!("MULTISTORE_WEBHOOK_RETRY_BASE_MS must be at least 1");
+            }
+            config.webhook_retry_base = Duration::from_millis(ms);
+        }
+        if let Some(v) = var("MULTISTORE_WEBHOOK_ALLOW_PRIVATE") {
+            config.webhook_allow_private = parse_bool("MULTISTORE_WEBHOOK_ALLOW_PRIVATE", &v)?;
+        }
+        if let Some(v) = var("MULTISTORE_EVENT_RETENTION_DAYS") {
+            let days: u64 = v
+                .parse()
+                .context("MULTISTORE_EVENT_RETENTION_DAYS must be a number of days")?;
+            if days < MIN_EVENT_RETENTION_DAYS {
+                bail!(
+                    "MULTISTORE_EVENT_RETENTION_DAYS must be at least {MIN_EVENT_RETENTION_DAYS}"
+                );
+            }
+            config.event_retention = Duration::from_secs(days * 24 * 3600);
         }
         Ok(config)
     }

@@ -20,6 +20,7 @@ pub mod state;
 pub mod users;
 pub mod values;
 pub mod vendors;
+pub mod webhooks;
 
 use std::future::Future;
 

@@ -11,6 +11,7 @@ pub struct Query(
     crate::vendors::graphql::VendorsQuery,
     crate::catalog::graphql::CatalogQuery,
     crate::orders::graphql::OrdersQuery,
+    crate::webhooks::graphql::WebhooksQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -19,6 +20,7 @@ pub struct Mutation(
     crate::vendors::graphql::VendorsMutation,
     crate::catalog::graphql::CatalogMutation,
     crate::orders::graphql::OrdersMutation,
+    crate::webhooks::graphql::WebhooksMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -46,6 +48,7 @@ pub fn build_schema(state: &AppState) -> AppSchema {
         .data(state.people.clone())
         .data(state.stores.clone())
         .data(state.orders.clone())
+        .data(state.webhooks.clone())
         .finish()
 }
 

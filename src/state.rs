@@ -14,6 +14,7 @@ use crate::orders::{OrderEvents, Orders};
 use crate::shutdown::Shutdown;
 use crate::users::People;
 use crate::vendors::Stores;
+use crate::webhooks::Webhooks;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -26,23 +27,28 @@ pub struct AppState {
     pub people: People,
     pub stores: Stores,
     pub orders: Orders,
+    pub webhooks: Webhooks,
     pub metrics: Arc<Metrics>,
     /// Tells connections and sockets the service is stopping.
     pub shutdown: Shutdown,
 }
 
 impl AppState {
-    /// Needs a Tokio runtime: it starts the instance's event reader (and on PostgreSQL its listener).
+    /// Needs a Tokio runtime: it starts the instance's event reader (and on PostgreSQL its listener)
+    /// and the webhooks' background work.
     pub fn new(config: Config, db: Db) -> anyhow::Result<Self> {
         let tokens = Arc::new(TokenKeys::new(&config));
         let gate = Gate::new(db.clone(), tokens.clone());
-        let events = OrderEvents::start(&config, db.worker(&config)?);
+        let worker = Db::worker(&config)?;
+        let events = OrderEvents::start(&config, worker.clone());
+        let background = crate::webhooks::worker::start(&config, db.clone(), worker, &events)?;
         Ok(Self {
             accounts: Accounts::new(db.clone(), tokens, &config),
             catalog: Catalog::new(db.clone()),
             people: People::new(db.clone()),
             stores: Stores::new(db.clone()),
             orders: Orders::new(db.clone(), events, gate.clone()),
+            webhooks: Webhooks::new(db.clone(), config.webhook_allow_private, background),
             gate,
             metrics: Arc::default(),
             shutdown: Shutdown::default(),

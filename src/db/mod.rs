@@ -45,8 +45,8 @@ pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
 /// How long a request waits for a pooled connection, or for a new one, before it fails.
 const POOL_TIMEOUT: Duration = Duration::from_secs(5);
-/// Connections of the background work's pool (one reader and one announcer per instance).
-const WORKER_POOL_SIZE: usize = 2;
+/// Connections of the background work's pool (the log reader, the announcer, the webhook tasks).
+const WORKER_POOL_SIZE: usize = 4;
 /// SQLite waits this long for another connection's write lock before answering SQLITE_BUSY.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 
@@ -312,18 +312,16 @@ impl Db {
         })
     }
 
-    /// The pool of the instance's background work (reading every store's event log): on PostgreSQL a
-    /// small pool of its own whose connections take the worker role (`MULTISTORE_DB_WORKER_ROLE`), which
-    /// row-level security lets read what that work needs of every store; on SQLite (no roles) this pool.
-    pub fn worker(&self, config: &Config) -> anyhow::Result<Self> {
-        match self.pools {
-            Pools::Pg(..) => Self::connect(&Config {
-                db_role: config.db_worker_role.clone(),
-                db_pool_size: Some(WORKER_POOL_SIZE),
-                ..config.clone()
-            }),
-            Pools::Sqlite(_) => Ok(self.clone()),
-        }
+    /// The pool of the instance's background work (reading every store's event log, webhooks): a
+    /// small pool of its own, so requests never wait behind it (and its statements are counted apart).
+    /// On PostgreSQL its connections take the worker role (`MULTISTORE_DB_WORKER_ROLE`), which
+    /// row-level security lets touch what that work needs of every store and nothing else.
+    pub fn worker(config: &Config) -> anyhow::Result<Self> {
+        Self::connect(&Config {
+            db_role: config.db_worker_role.clone(),
+            db_pool_size: Some(WORKER_POOL_SIZE),
+            ..config.clone()
+        })
     }
 
     /// How many SQL statements this pool's connections have run (for query-count checks and metrics).

@@ -107,6 +107,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (vendor_id, id) {
+        vendor_id -> BigInt,
+        id -> BigInt,
+        url -> Text,
+        on_placed -> Bool,
+        on_updated -> Bool,
+        secret -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (vendor_id, id) {
+        vendor_id -> BigInt,
+        id -> BigInt,
+        webhook_id -> BigInt,
+        event_id -> BigInt,
+        status -> Text,
+        attempts -> Integer,
+        last_status_code -> Nullable<Integer>,
+        next_attempt_at -> Nullable<Timestamp>,
+        retry_until -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_fanout (id) {
+        id -> Integer,
+        position -> BigInt,
+        event_id -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> vendors (vendor_id));
 diesel::joinable!(products -> vendors (vendor_id));
 diesel::joinable!(orders -> vendors (vendor_id));
@@ -120,4 +155,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     idempotency_keys,
     order_events,
+    webhooks,
+    webhook_deliveries,
+    webhook_fanout,
 );

@@ -46,5 +46,7 @@ tenant_tables!(
     order_items,
     idempotency_keys,
     refresh_tokens,
-    order_events
+    order_events,
+    webhooks,
+    webhook_deliveries
 );

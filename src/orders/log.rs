@@ -160,3 +160,22 @@ fn logged(rows: Vec<(OrderEventRow, OrderRow)>) -> Vec<LoggedEvent> {
         .map(|(event, order)| LoggedEvent { event, order })
         .collect()
 }
+
+/// The tenant's event `id` with its order, if the tenant has it.
+pub async fn find(conn: &mut Conn<'_>, tenant: TenantId, id: i64) -> DbResult<Option<LoggedEvent>> {
+    let row: Option<(OrderEventRow, OrderRow)> = with_conn!(conn, |c| {
+        order_events::table
+            .of_tenant(tenant)
+            .inner_join(
+                orders::table.on(orders::vendor_id
+                    .eq(order_events::vendor_id)
+                    .and(orders::id.eq(order_events::order_id))),
+            )
+            .filter(order_events::id.eq(id))
+            .select((OrderEventRow::as_select(), OrderRow::as_select()))
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(row.map(|(event, order)| LoggedEvent { event, order }))
+}

@@ -140,6 +140,31 @@ const TABLE: &[(&str, &str, [&str; 4])] = &[
         "mutation($id: ID!) { cancelOrder(id: $id) { id } }",
         [UNAUTH, OK, FORBID, OK],
     ),
+    (
+        "webhooks",
+        "{ webhooks { id } }",
+        [UNAUTH, FORBID, FORBID, OK],
+    ),
+    (
+        "webhookDeliveries",
+        "query($id: ID!) { webhookDeliveries(webhookId: $id) { totalCount } }",
+        [UNAUTH, FORBID, FORBID, OK],
+    ),
+    (
+        "createWebhook",
+        "mutation { createWebhook(input: { url: \"https://hooks.example.com/in\", events: [ORDER_PLACED] }) { secret } }",
+        [UNAUTH, FORBID, FORBID, OK],
+    ),
+    (
+        "deleteWebhook",
+        "mutation($id: ID!) { deleteWebhook(id: $id) }",
+        [UNAUTH, FORBID, FORBID, OK],
+    ),
+    (
+        "redeliverWebhook",
+        "mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id } }",
+        [UNAUTH, FORBID, FORBID, OK],
+    ),
 ];
 
 on_both_backends!(
@@ -179,6 +204,36 @@ async fn variables(app: &TestApp, store: &Store, operation: &str, who: Who, n: u
             .data();
         id
     };
+    let webhook = || async {
+        let created = app
+            .as_user(store, &store.owner)
+            .send(
+                "mutation { createWebhook(input: { url: \"https://hooks.example.com/in\", events: [ORDER_PLACED] }) { webhook { id } } }",
+                json!({}),
+            )
+            .await;
+        created.data()["createWebhook"]["webhook"]["id"].clone()
+    };
+    // A delivery of a fresh endpoint (made from the log soon after the order).
+    let delivery = || async {
+        let id = webhook().await;
+        order().await;
+        for _ in 0..200 {
+            let page = app
+                .as_user(store, &store.owner)
+                .send(
+                    "query($id: ID!) { webhookDeliveries(webhookId: $id) { nodes { id } } }",
+                    json!({ "id": id }),
+                )
+                .await;
+            let first = page.data()["webhookDeliveries"]["nodes"][0]["id"].clone();
+            if !first.is_null() {
+                return first;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("no delivery was made");
+    };
     let username = format!("fresh{n}");
     let person = json!({ "username": username, "email": format!("{username}@mail.example.org"), "password": PASSWORD });
     // Refresh tokens of their own, from a fresh sign-in (anonymous callers use a customer's).
@@ -210,6 +265,8 @@ async fn variables(app: &TestApp, store: &Store, operation: &str, who: Who, n: u
             json!({ "id": staff.id })
         }
         "changePassword" => json!({ "p": PASSWORD }),
+        "webhookDeliveries" | "deleteWebhook" => json!({ "id": webhook().await }),
+        "redeliverWebhook" => json!({ "id": delivery().await }),
         _ => json!({}),
     }
 }

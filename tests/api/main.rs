@@ -24,3 +24,4 @@ mod subscriptions;
 mod timeline;
 mod transport;
 mod typed_client;
+mod webhooks;

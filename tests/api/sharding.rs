@@ -10,7 +10,9 @@ use multistore::config::DatabaseUrl;
 use crate::harness::{Backend, TestApp};
 
 /// Tables that belong to no store: copied to every node (reference tables), or diesel's own.
-const REFERENCE_TABLES: &[&str] = &["vendors", "__diesel_schema_migrations"];
+/// `webhook_fanout` is the one place of the webhook fan-out in the log, shared by the instances (on
+/// a distributed database it would be one per node of the log, see docs/scaling.md).
+const REFERENCE_TABLES: &[&str] = &["vendors", "__diesel_schema_migrations", "webhook_fanout"];
 
 #[derive(QueryableByName, Debug)]
 struct Table {

@@ -1,9 +1,10 @@
 //! `TestApp`: the real service on a free port over a fresh database, driven through HTTP.
 
-mod database;
+pub mod database;
 pub mod fixtures;
 pub mod process;
 pub mod proxy;
+pub mod receiver;
 pub mod ws;
 
 pub use database::Backend;

@@ -54,7 +54,8 @@ impl Instance {
         }
     }
 
-    /// One GraphQL operation over HTTP; the `data` of a successful answer.
+    /// One GraphQL operation over HTTP as the store `domain` (none when empty); the `data` of a
+    /// successful answer.
     pub async fn data(
         &self,
         domain: &str,
@@ -64,8 +65,11 @@ impl Instance {
     ) -> Value {
         let mut request = reqwest::Client::new()
             .post(format!("{}/graphql", self.url))
-            .header("X-Tenant-Domain", domain)
             .json(&json!({ "query": query, "variables": variables }));
+        // No store yet (`registerVendor`): no header.
+        if !domain.is_empty() {
+            request = request.header("X-Tenant-Domain", domain);
+        }
         if let Some(token) = token {
             request = request.header("Authorization", format!("Bearer {token}"));
         }

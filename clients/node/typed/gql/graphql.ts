@@ -45,6 +45,20 @@ export type CreateStaffInput = {
   username: Scalars['String']['input'];
 };
 
+export type CreateWebhookInput = {
+  events: Array<WebhookEvent>;
+  /** `https`, to a public host. */
+  url: Scalars['String']['input'];
+};
+
+/** A new endpoint and its signing secret, which is shown only here. */
+export type CreatedWebhook = {
+  __typename?: 'CreatedWebhook';
+  /** Verify each delivery's `X-Multistore-Signature` with it. */
+  secret: Scalars['String']['output'];
+  webhook: Webhook;
+};
+
 export type LoginInput = {
   password: Scalars['String']['input'];
   username: Scalars['String']['input'];
@@ -64,6 +78,8 @@ export type Mutation = {
   createProduct: Product;
   /** Adds a staff member to the owner's store. */
   createStaff: User;
+  /** Registers an endpoint for some events; the answer holds its signing secret, shown only once. */
+  createWebhook: CreatedWebhook;
   /**
    * Deactivates a staff member of the store: they can no longer sign in, and their tokens stop
    * working at once.
@@ -71,12 +87,16 @@ export type Mutation = {
   deactivateStaff: User;
   /** Takes the product out of the catalog; orders that hold it keep their lines. */
   deleteProduct: Scalars['Boolean']['output'];
+  /** Deletes an endpoint; nothing more is sent to it. */
+  deleteWebhook: Scalars['Boolean']['output'];
   /** Signs in to the store named by `X-Tenant-Domain`. */
   login: AuthPayload;
   /** Ends the sign-in the refresh token belongs to; `false` when it names no live sign-in. */
   logout: Scalars['Boolean']['output'];
   /** Places an order: all of it or, on any error, nothing. */
   placeOrder: Order;
+  /** Sends a delivery again (a delivered or failed one is due now; retries go on for a day). */
+  redeliverWebhook: WebhookDelivery;
   /**
    * Trades a refresh token for a new pair; the old one stops working. Presenting a refresh token that
    * was already traded revokes every token of its sign-in.
@@ -125,12 +145,22 @@ export type MutationCreateStaffArgs = {
 };
 
 
+export type MutationCreateWebhookArgs = {
+  input: CreateWebhookInput;
+};
+
+
 export type MutationDeactivateStaffArgs = {
   id: Scalars['ID']['input'];
 };
 
 
 export type MutationDeleteProductArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteWebhookArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -147,6 +177,11 @@ export type MutationLogoutArgs = {
 
 export type MutationPlaceOrderArgs = {
   input: PlaceOrderInput;
+};
+
+
+export type MutationRedeliverWebhookArgs = {
+  deliveryId: Scalars['ID']['input'];
 };
 
 
@@ -345,6 +380,10 @@ export type Query = {
   staff: UserConnection;
   /** The store named by `X-Tenant-Domain` or by the token. Public: a storefront shows its name. */
   vendor: Vendor;
+  /** An endpoint's deliveries, newest first. */
+  webhookDeliveries: WebhookDeliveryConnection;
+  /** The store's endpoints, oldest first. */
+  webhooks: Array<Webhook>;
 };
 
 
@@ -388,6 +427,13 @@ export type QueryProductsArgs = {
 export type QueryStaffArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryWebhookDeliveriesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  webhookId: Scalars['ID']['input'];
 };
 
 export type RegisterInput = {
@@ -508,6 +554,66 @@ export type Vendor = {
   id: Scalars['ID']['output'];
   storeName: Scalars['String']['output'];
 };
+
+/** An endpoint of the store's. */
+export type Webhook = {
+  __typename?: 'Webhook';
+  createdAt: Scalars['DateTime']['output'];
+  events: Array<WebhookEvent>;
+  id: Scalars['ID']['output'];
+  url: Scalars['String']['output'];
+};
+
+/** One event's delivery to one endpoint. */
+export type WebhookDelivery = {
+  __typename?: 'WebhookDelivery';
+  /** Attempts made (or under way). */
+  attempts: Scalars['Int']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  eventId: Scalars['ID']['output'];
+  id: Scalars['ID']['output'];
+  /** The HTTP status of the last answer; null when none came (no connection, a timeout). */
+  lastStatusCode?: Maybe<Scalars['Int']['output']>;
+  /** When it is tried next (pending only). */
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  status: WebhookDeliveryStatus;
+};
+
+export type WebhookDeliveryConnection = {
+  __typename?: 'WebhookDeliveryConnection';
+  /** A list of edges. */
+  edges: Array<WebhookDeliveryEdge>;
+  /** A list of nodes. */
+  nodes: Array<WebhookDelivery>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** How many deliveries the endpoint has across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a connection. */
+export type WebhookDeliveryEdge = {
+  __typename?: 'WebhookDeliveryEdge';
+  /** A cursor for use in pagination */
+  cursor: Scalars['String']['output'];
+  /** The item at the end of the edge */
+  node: WebhookDelivery;
+};
+
+export type WebhookDeliveryStatus =
+  /** An attempt was answered with a 2xx. */
+  | 'DELIVERED'
+  /** Given up: no attempt succeeded within a day. */
+  | 'FAILED'
+  /** Not delivered yet; tried again at `nextAttemptAt`. */
+  | 'PENDING';
+
+/** What an endpoint is sent. */
+export type WebhookEvent =
+  /** `order.placed`: a customer placed an order. */
+  | 'ORDER_PLACED'
+  /** `order.updated`: an order's status changed, it was assigned or cancelled. */
+  | 'ORDER_UPDATED';
 
 export type ProductsPageQueryVariables = Exact<{
   first?: InputMaybe<Scalars['Int']['input']>;

@@ -1,0 +1,125 @@
+//! A webhook receiver for the tests: a real HTTP server on loopback that records every request and
+//! answers 500 to the first `fail_each` requests of each event, then 200.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use tokio::sync::oneshot;
+
+/// One request the receiver got.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub event_id: String,
+    pub signature: String,
+    pub body: String,
+}
+
+#[derive(Default)]
+struct Book {
+    fail_each: usize,
+    /// Requests per event id.
+    seen: HashMap<String, usize>,
+    received: Vec<Received>,
+}
+
+pub struct Receiver {
+    pub url: String,
+    book: Arc<Mutex<Book>>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl Receiver {
+    /// On a free port.
+    pub async fn start(fail_each: usize) -> Self {
+        Self::start_on(0, fail_each).await
+    }
+
+    pub async fn start_on(port: u16, fail_each: usize) -> Self {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("a port for the receiver");
+        let port = listener.local_addr().unwrap().port();
+        let book = Arc::new(Mutex::new(Book {
+            fail_each,
+            ..Book::default()
+        }));
+        let app = axum::Router::new()
+            .route("/hook", post(record))
+            .with_state(book.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Self {
+            url: format!("http://127.0.0.1:{port}/hook"),
+            book,
+            _stop: stop,
+        }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.book.lock().unwrap().received.clone()
+    }
+
+    /// Waits until at least `n` requests came (panics after 20 s), and returns them all.
+    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let received = self.received();
+            if received.len() >= n {
+                return received;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the receiver got {} of {n} requests: {received:?}",
+                received.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn record(
+    State(book): State<Arc<Mutex<Book>>>,
+    headers: HeaderMap,
+    body: String,
+) -> StatusCode {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let event_id = header("x-multistore-event-id");
+    let mut book = book.lock().unwrap();
+    let seen = book.seen.entry(event_id.clone()).or_default();
+    *seen += 1;
+    let fail = *seen <= book.fail_each;
+    book.received.push(Received {
+        event_id,
+        signature: header("x-multistore-signature"),
+        body,
+    });
+    if fail {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// A free loopback port with nothing listening on it (a receiver that is down).
+pub async fn free_port() -> u16 {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    listener.local_addr().unwrap().port()
+}

@@ -1,0 +1,434 @@
+//! Store webhooks (CONTRACT.md section 8): the owner's endpoints, signed deliveries retried until
+//! answered, at least once across restarts, once per attempt across instances, and no private
+//! addresses without the flag.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use hmac::{Hmac, Mac as _};
+use multistore::config::Config;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::catalog::create_product;
+use crate::harness::database::TestDatabase;
+use crate::harness::process::Instance;
+use crate::harness::receiver::{Received, Receiver, free_port};
+use crate::harness::{Backend, Store, TestApp};
+use crate::orders::{line, place_ok, set_status};
+
+/// Loopback receivers are allowed, and retries come after 100 ms instead of 10 s.
+fn for_tests(config: &mut Config) {
+    config.webhook_allow_private = true;
+    config.webhook_retry_base = Duration::from_millis(100);
+}
+
+const TEST_ENV: &[(&str, &str)] = &[
+    ("MULTISTORE_WEBHOOK_ALLOW_PRIVATE", "true"),
+    ("MULTISTORE_WEBHOOK_RETRY_BASE_MS", "100"),
+];
+
+macro_rules! on_both_backends_for_webhooks {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = $crate::harness::TestApp::spawn_with(
+                        $crate::harness::Backend::Sqlite, super::for_tests).await;
+                    super::$name(app).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let app = $crate::harness::TestApp::spawn_with(
+                        $crate::harness::Backend::Postgres, super::for_tests).await;
+                    super::$name(app).await;
+                }
+            }
+        )*
+    };
+}
+
+on_both_backends_for_webhooks!(
+    owners_manage_their_webhooks,
+    a_delivery_is_signed_and_retried_until_answered,
+);
+
+crate::on_both_backends!(private_addresses_are_refused_without_the_flag);
+
+const CREATE: &str = "mutation($input: CreateWebhookInput!) { createWebhook(input: $input) {
+    secret webhook { id url events createdAt } } }";
+const DELIVERIES: &str = "query($id: ID!) { webhookDeliveries(webhookId: $id) { totalCount
+    nodes { id eventId status attempts lastStatusCode nextAttemptAt createdAt } } }";
+
+async fn create_webhook(
+    app: &TestApp,
+    store: &Store,
+    url: &str,
+    events: Value,
+) -> (String, String) {
+    let created = app
+        .as_user(store, &store.owner)
+        .send(CREATE, json!({ "input": { "url": url, "events": events } }))
+        .await;
+    let created = &created.data()["createWebhook"];
+    (
+        created["webhook"]["id"].as_str().unwrap().to_owned(),
+        created["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Whether `received` is signed with `secret` as the contract says.
+fn signed_with(received: &Received, secret: &str) -> bool {
+    let Some((t, v1)) = received
+        .signature
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split_once(",v1="))
+    else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{}", received.body).as_bytes());
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    expected == v1
+}
+
+async fn owners_manage_their_webhooks(app: TestApp) {
+    let store = app.store("vendor1").await;
+    let other = app.store("vendor2").await;
+    let (id, secret) = create_webhook(
+        &app,
+        &store,
+        "https://hooks.example.com/in",
+        json!(["ORDER_PLACED"]),
+    )
+    .await;
+    assert!(
+        secret.starts_with("whsec_") && secret.len() > 30,
+        "{secret}"
+    );
+    let listed = app
+        .as_user(&store, &store.owner)
+        .send("{ webhooks { id url events } }", json!({}))
+        .await;
+    assert_eq!(
+        listed.data()["webhooks"],
+        json!([{ "id": id, "url": "https://hooks.example.com/in", "events": ["ORDER_PLACED"] }])
+    );
+
+    // Only the owner, and only of their store.
+    for account in [&store.staff, &store.customer] {
+        let refused = app
+            .as_user(&store, account)
+            .send(
+                CREATE,
+                json!({ "input": { "url": "https://a.example.com/", "events": ["ORDER_PLACED"] } }),
+            )
+            .await;
+        assert_eq!(refused.code(), "FORBIDDEN");
+        let refused = app
+            .as_user(&store, account)
+            .send("{ webhooks { id } }", json!({}))
+            .await;
+        assert_eq!(refused.code(), "FORBIDDEN");
+    }
+    let theirs = app.as_user(&other, &other.owner);
+    assert_eq!(
+        theirs.send("{ webhooks { id } }", json!({})).await.data()["webhooks"],
+        json!([])
+    );
+    let refused = app
+        .as_user(&other, &other.owner)
+        .send(
+            "mutation($id: ID!) { deleteWebhook(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(refused.code(), "NOT_FOUND");
+    let refused = app
+        .as_user(&other, &other.owner)
+        .send(DELIVERIES, json!({ "id": id }))
+        .await;
+    assert_eq!(refused.code(), "NOT_FOUND");
+
+    // Bad input changes nothing.
+    for (url, events, field) in [
+        ("ftp://hooks.example.com/", json!(["ORDER_PLACED"]), "url"),
+        ("not a url", json!(["ORDER_PLACED"]), "url"),
+        ("https://hooks.example.com/", json!([]), "events"),
+    ] {
+        let refused = app
+            .as_user(&store, &store.owner)
+            .send(CREATE, json!({ "input": { "url": url, "events": events } }))
+            .await;
+        assert_eq!(
+            (refused.code(), refused.field()),
+            ("BAD_USER_INPUT", field),
+            "{url}"
+        );
+    }
+
+    let deleted = app
+        .as_user(&store, &store.owner)
+        .send(
+            "mutation($id: ID!) { deleteWebhook(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(deleted.data()["deleteWebhook"], true);
+    let listed = app
+        .as_user(&store, &store.owner)
+        .send("{ webhooks { id } }", json!({}))
+        .await;
+    assert_eq!(listed.data()["webhooks"], json!([]));
+}
+
+async fn private_addresses_are_refused_without_the_flag(app: TestApp) {
+    let store = app.store("vendor1").await;
+    for url in [
+        "http://hooks.example.com/",
+        "https://127.0.0.1/hook",
+        "https://localhost/hook",
+        "https://10.0.0.7/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/hook",
+        "https://[::ffff:192.168.1.1]/hook",
+    ] {
+        let refused = app
+            .as_user(&store, &store.owner)
+            .send(
+                CREATE,
+                json!({ "input": { "url": url, "events": ["ORDER_PLACED"] } }),
+            )
+            .await;
+        assert_eq!(
+            (refused.code(), refused.field()),
+            ("BAD_USER_INPUT", "url"),
+            "{url}"
+        );
+    }
+    let listed = app
+        .as_user(&store, &store.owner)
+        .send("{ webhooks { id } }", json!({}))
+        .await;
+    assert_eq!(listed.data()["webhooks"], json!([]));
+}
+
+async fn a_delivery_is_signed_and_retried_until_answered(app: TestApp) {
+    let store = app.store("vendor1").await;
+    let receiver = Receiver::start(2).await;
+    let (webhook, secret) =
+        create_webhook(&app, &store, &receiver.url, json!(["ORDER_PLACED"])).await;
+    let watch = create_product(&app, &store, "Watch", json!("49.99"), 10).await;
+    let order = place_ok(&app, &store, &store.customer, json!([line(&watch, 2)])).await;
+
+    // Two 500s, then the 200: three requests of the same event, then no more.
+    let received = receiver.wait_for(3).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(receiver.received().len(), 3);
+    assert!(received.iter().all(|r| r.event_id == received[0].event_id));
+    assert!(
+        received.iter().all(|r| signed_with(r, &secret)),
+        "{received:?}"
+    );
+    assert!(!signed_with(&received[0], "whsec_another"));
+    let body: Value = serde_json::from_str(&received[2].body).unwrap();
+    assert_eq!(body["id"], json!(received[0].event_id));
+    assert_eq!(body["type"], "order.placed");
+    assert_eq!(body["storeId"], json!(store.id));
+    assert!(body["occurredAt"].as_str().unwrap().ends_with('Z'));
+    let sent = &body["data"]["order"];
+    assert_eq!(sent["id"], order["id"]);
+    assert_eq!(sent["status"], "PENDING");
+    assert_eq!(sent["total"], "99.98");
+    assert_eq!(sent["customerId"], json!(store.customer.id));
+    assert_eq!(
+        sent["items"],
+        json!([{ "productId": watch["id"], "productName": "Watch", "unitPrice": "49.99",
+                 "quantity": 2, "lineTotal": "99.98" }])
+    );
+
+    // The owner sees it delivered; an event it is not registered for is not sent.
+    let deliveries = app
+        .as_user(&store, &store.owner)
+        .send(DELIVERIES, json!({ "id": webhook }))
+        .await;
+    let page = &deliveries.data()["webhookDeliveries"];
+    assert_eq!(page["totalCount"], 1);
+    let delivery = &page["nodes"][0];
+    assert_eq!(
+        (
+            &delivery["status"],
+            &delivery["attempts"],
+            &delivery["lastStatusCode"],
+            &delivery["nextAttemptAt"]
+        ),
+        (&json!("DELIVERED"), &json!(3), &json!(200), &Value::Null)
+    );
+    assert_eq!(delivery["eventId"], json!(received[0].event_id));
+    set_status(&app, &store, &store.owner, &order, "PROCESSING")
+        .await
+        .data();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(receiver.received().len(), 3);
+
+    // Asked for again, it is sent once more.
+    let again = app
+        .as_user(&store, &store.owner)
+        .send(
+            "mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id status } }",
+            json!({ "id": delivery["id"] }),
+        )
+        .await;
+    assert_eq!(again.data()["redeliverWebhook"]["status"], "PENDING");
+    let received = receiver.wait_for(4).await;
+    assert_eq!(received[3].event_id, received[0].event_id);
+    let other = app.store("vendor2").await;
+    let refused = app
+        .as_user(&other, &other.owner)
+        .send(
+            "mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id } }",
+            json!({ "id": delivery["id"] }),
+        )
+        .await;
+    assert_eq!(refused.code(), "NOT_FOUND");
+}
+
+/// A store opened through an instance: (domain, owner token, customer token).
+async fn open_store(instance: &Instance, name: &str) -> (String, String, String) {
+    let domain = format!("{name}.example.com");
+    let opened = instance
+        .data(
+            "",
+            None,
+            "mutation($input: RegisterVendorInput!) { registerVendor(input: $input) { accessToken } }",
+            json!({ "input": { "storeName": name, "domain": domain, "username": "owner",
+                    "email": format!("owner@{domain}"), "password": "password123" } }),
+        )
+        .await;
+    let customer = instance
+        .data(
+            &domain,
+            None,
+            "mutation($input: RegisterInput!) { register(input: $input) { accessToken } }",
+            json!({ "input": { "username": "buyer", "email": "buyer@mail.example.org",
+                    "password": "password123" } }),
+        )
+        .await;
+    (
+        domain,
+        opened["registerVendor"]["accessToken"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        customer["register"]["accessToken"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+/// Registers a webhook for every event and returns a product to order.
+async fn prepare(instance: &Instance, domain: &str, owner: &str, url: &str) -> Value {
+    instance
+        .data(
+            domain,
+            Some(owner),
+            CREATE,
+            json!({ "input": { "url": url, "events": ["ORDER_PLACED", "ORDER_UPDATED"] } }),
+        )
+        .await;
+    instance
+        .data(
+            domain,
+            Some(owner),
+            "mutation { createProduct(input: { name: \"Watch\", price: \"1.00\", stock: 100 }) { id } }",
+            json!({}),
+        )
+        .await["createProduct"]["id"]
+        .clone()
+}
+
+async fn order_on(instance: &Instance, domain: &str, customer: &str, product: &Value) {
+    instance
+        .data(
+            domain,
+            Some(customer),
+            "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }",
+            json!({ "input": { "items": [{ "productId": product, "quantity": 1 }], "address": "1 Main Street" } }),
+        )
+        .await;
+}
+
+fn postgres_url(database: &TestDatabase) -> String {
+    match &database.url {
+        multistore::config::DatabaseUrl::Postgres(url) => url.clone(),
+        multistore::config::DatabaseUrl::Sqlite(_) => unreachable!(),
+    }
+}
+
+/// Two server processes on one PostgreSQL database, each delivering: a receiver that answers 500
+/// twice to every event gets each event exactly three times, whichever instance made it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_two_instances_no_attempt_is_made_twice() {
+    let database = TestDatabase::create(Backend::Postgres).await;
+    let url = postgres_url(&database);
+    let (a, b) = tokio::join!(
+        Instance::start_with(&url, TEST_ENV),
+        Instance::start_with(&url, TEST_ENV)
+    );
+    let receiver = Receiver::start(2).await;
+    let (domain, owner, customer) = open_store(&a, "twin").await;
+    let product = prepare(&a, &domain, &owner, &receiver.url).await;
+    const ORDERS: usize = 6;
+    for n in 0..ORDERS {
+        let instance = if n % 2 == 0 { &a } else { &b };
+        order_on(instance, &domain, &customer, &product).await;
+    }
+    receiver.wait_for(ORDERS * 3).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut per_event: HashMap<String, usize> = HashMap::new();
+    for received in receiver.received() {
+        *per_event.entry(received.event_id).or_default() += 1;
+    }
+    assert_eq!(per_event.len(), ORDERS);
+    assert!(per_event.values().all(|n| *n == 3), "{per_event:?}");
+}
+
+/// The receiver is down while the only instance stops and another starts: the new one delivers every
+/// event once the receiver is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_down_while_the_service_restarts_gets_every_event() {
+    let database = TestDatabase::create(Backend::Postgres).await;
+    let url = postgres_url(&database);
+    let port = free_port().await;
+    let first = Instance::start_with(&url, TEST_ENV).await;
+    let (domain, owner, customer) = open_store(&first, "phoenix").await;
+    let product = prepare(
+        &first,
+        &domain,
+        &owner,
+        &format!("http://127.0.0.1:{port}/hook"),
+    )
+    .await;
+    for _ in 0..3 {
+        order_on(&first, &domain, &customer, &product).await;
+    }
+    // Attempts fail (nothing listens), then the instance goes away mid-retry.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(first);
+    let second = Instance::start_with(&url, TEST_ENV).await;
+    let receiver = Receiver::start_on(port, 0).await;
+    order_on(&second, &domain, &customer, &product).await;
+    let received = receiver.wait_for(4).await;
+    let mut events: Vec<String> = received.into_iter().map(|r| r.event_id).collect();
+    events.sort_unstable();
+    events.dedup();
+    assert_eq!(events.len(), 4, "every event arrived: {events:?}");
+}
