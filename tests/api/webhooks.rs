@@ -432,3 +432,56 @@ async fn a_receiver_down_while_the_service_restarts_gets_every_event() {
     events.dedup();
     assert_eq!(events.len(), 4, "every event arrived: {events:?}");
 }
+
+crate::on_both_backends!(events_older_than_the_retention_age_are_pruned);
+
+/// Events older than the retention age (30 days by default) are deleted by an instance's retention
+/// task (it runs at start, then every ten minutes); newer ones stay.
+async fn events_older_than_the_retention_age_are_pruned(app: TestApp) {
+    let store = app.store("vendor1").await;
+    let watch = create_product(&app, &store, "Watch", json!("1.00"), 10).await;
+    let old = place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
+    set_status(&app, &store, &store.owner, &old, "PROCESSING")
+        .await
+        .data();
+    let backdate = match &app.state.config.database_url {
+        multistore::config::DatabaseUrl::Postgres(_) => {
+            "UPDATE order_events SET created_at = created_at - INTERVAL '40 days'"
+        }
+        multistore::config::DatabaseUrl::Sqlite(_) => {
+            "UPDATE order_events SET created_at = strftime('%Y-%m-%d %H:%M:%f', created_at, '-40 days')"
+        }
+    };
+    app.admin.batch_execute(backdate).await.unwrap();
+    let recent = place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
+
+    // Another instance starts on the database: its retention task runs.
+    let url = match &app.state.config.database_url {
+        multistore::config::DatabaseUrl::Postgres(url) => url.clone(),
+        multistore::config::DatabaseUrl::Sqlite(path) => path.display().to_string(),
+    };
+    let _other = Instance::start(&url).await;
+    let timeline = |order: Value| {
+        let app = &app;
+        let store = &store;
+        async move {
+            let answer = app
+                .as_user(store, &store.owner)
+                .send(
+                    "query($id: ID!) { order(id: $id) { events { kind } } }",
+                    json!({ "id": order["id"] }),
+                )
+                .await;
+            answer.data()["order"]["events"].as_array().unwrap().len()
+        }
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while timeline(old.clone()).await > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "old events were not pruned"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(timeline(recent).await, 1, "a recent event stays");
+}
