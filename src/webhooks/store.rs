@@ -216,28 +216,36 @@ pub async fn insert_deliveries(conn: &mut Conn<'_>, new: &[NewDelivery]) -> DbRe
     Ok(())
 }
 
-/// Claims at most `limit` due deliveries of every store for one attempt each: their attempt count goes
-/// up and they are not due again before `lease_until` (when, if this instance never settled them,
-/// another may try). On PostgreSQL rows another instance is claiming are skipped, not waited for.
+/// Claims at most `limit` due deliveries of every store, at most `per_endpoint` of each endpoint, for
+/// one attempt each: their attempt count goes up and they are not due again before `lease_until`
+/// (when, if this instance never settled them, another may try). On PostgreSQL rows another instance
+/// is claiming are skipped, not waited for.
 pub async fn claim(
     conn: &mut Conn<'_>,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
+    per_endpoint: i64,
 ) -> DbResult<Vec<DeliveryRow>> {
     let sql = match conn {
         Conn::Pg(..) => {
             "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $1 \
-             WHERE (vendor_id, id) IN (SELECT vendor_id, id FROM webhook_deliveries \
-               WHERE status = 'pending' AND next_attempt_at <= $2 \
-               ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             WHERE (vendor_id, id) IN (SELECT d.vendor_id, d.id \
+               FROM (SELECT DISTINCT vendor_id, webhook_id FROM webhook_deliveries \
+                     WHERE status = 'pending' AND next_attempt_at <= $2 LIMIT $3) AS due, \
+               LATERAL (SELECT x.vendor_id, x.id FROM webhook_deliveries x \
+                        WHERE x.vendor_id = due.vendor_id AND x.webhook_id = due.webhook_id \
+                          AND x.status = 'pending' AND x.next_attempt_at <= $2 \
+                        ORDER BY x.next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) AS d \
+               LIMIT $3) \
              RETURNING *"
         }
         Conn::Sqlite(_) => {
             "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?1 \
-             WHERE id IN (SELECT id FROM webhook_deliveries \
-               WHERE status = 'pending' AND next_attempt_at <= ?2 \
-               ORDER BY next_attempt_at LIMIT ?3) \
+             WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER \
+                 (PARTITION BY vendor_id, webhook_id ORDER BY next_attempt_at) AS n \
+               FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?2) \
+               WHERE n <= ?4 LIMIT ?3) \
              RETURNING *"
         }
     };
@@ -246,6 +254,7 @@ pub async fn claim(
             .bind::<Timestamp, _>(lease_until)
             .bind::<Timestamp, _>(now)
             .bind::<BigInt, _>(limit)
+            .bind::<BigInt, _>(per_endpoint)
             .load::<DeliveryRow>(c)
             .await
     })?)

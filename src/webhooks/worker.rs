@@ -8,9 +8,9 @@
 //!   with `SKIP LOCKED`, so two instances never claim the same one), POSTs each, signed, and records
 //!   the outcome: delivered on a 2xx, else retried after `retry_base` doubling up to an hour, until the
 //!   retry window ends, then FAILED. An instance that stops mid-attempt leaves its lease to run out,
-//!   and another instance tries again (at least once). At most `IN_FLIGHT` attempts run at once per
-//!   instance, and `PER_ENDPOINT` per endpoint: a slow receiver holds only its own share, and each
-//!   attempt ends within the timeout.
+//!   and another instance tries again (at least once). At most `IN_FLIGHT` deliveries are in hand at
+//!   once per instance, and of each endpoint `PER_ENDPOINT` attempts run while as many wait: a slow
+//!   receiver holds only its own share, and each attempt ends within the timeout.
 //! - **Retention**: every `PRUNE_EVERY`, events older than the retention age are deleted in batches of
 //!   `PRUNE_BATCH` (their deliveries go with them), with a pause between batches.
 //!
@@ -38,7 +38,7 @@ const LEASE: Duration = Duration::from_secs(60);
 /// Attempts at once per instance.
 const IN_FLIGHT: usize = 32;
 /// Attempts at once per endpoint and instance.
-const PER_ENDPOINT: usize = 4;
+const PER_ENDPOINT: usize = 8;
 /// The longest wait between retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 /// Retries stop this long after the event (or after a redelivery was asked for).
@@ -68,9 +68,13 @@ struct Work {
     allow_private: bool,
     retry_base: Duration,
     retention: Duration,
-    /// Attempts under way per endpoint (an entry exists only while one is).
-    busy: Arc<Mutex<HashMap<i64, usize>>>,
+    /// Per endpoint with deliveries in hand (an entry exists only while there are): its attempts'
+    /// semaphore, and how many deliveries hold or wait for it.
+    busy: Arc<Mutex<HashMap<i64, Endpoint>>>,
 }
+
+/// An endpoint with deliveries in hand: its attempts' semaphore, and how many hold or wait for it.
+type Endpoint = (Arc<tokio::sync::Semaphore>, usize);
 
 /// Starts the fan-out, delivery and retention tasks; they run until the returned handle is dropped.
 pub fn start(
@@ -198,24 +202,36 @@ async fn deliver(work: Work, background: Weak<Background>) {
                     break;
                 }
             };
-            let full = claimed.len() == free;
+            let mut more = claimed.len() == free;
             for delivery in claimed {
-                let Ok(permit) = in_flight.clone().try_acquire_owned() else {
-                    break;
+                let taken = match in_flight.clone().try_acquire_owned() {
+                    Ok(permit) => work.take_endpoint(delivery.webhook_id).map(|e| (permit, e)),
+                    Err(_) => None,
                 };
-                if !work.take_endpoint(delivery.webhook_id) {
-                    // Its endpoint has its share under way: back in the queue, a moment later.
+                let Some((permit, endpoint)) = taken else {
+                    // Its endpoint has as many in hand as it may wait for here: back in the queue,
+                    // for the next claim (when an attempt ends).
                     work.put_back(&delivery).await;
+                    more = false;
                     continue;
-                }
+                };
                 let work = work.clone();
+                let background = background.clone();
                 tokio::spawn(async move {
-                    work.attempt(&delivery).await;
+                    // Waits at most for the attempts ahead of it (each within the timeout), well
+                    // within the lease.
+                    if let Ok(_running) = endpoint.acquire().await {
+                        work.attempt(&delivery).await;
+                    }
                     work.leave_endpoint(delivery.webhook_id);
                     drop(permit);
+                    // A place is free: claim again now rather than at the next poll.
+                    if let Some(alive) = background.upgrade() {
+                        alive.deliver_now.notify_one();
+                    }
                 });
             }
-            if !full {
+            if !more {
                 break;
             }
         }
@@ -225,36 +241,46 @@ async fn deliver(work: Work, background: Weak<Background>) {
 async fn claim(work: &Work, limit: usize) -> Result<Vec<DeliveryRow>, DbError> {
     let mut pooled = work.worker.unscoped().await?;
     let at = now();
-    store::claim(&mut pooled.conn(), at, at + delta(LEASE), limit as i64).await
+    store::claim(
+        &mut pooled.conn(),
+        at,
+        at + delta(LEASE),
+        limit as i64,
+        PER_ENDPOINT as i64,
+    )
+    .await
 }
 
 impl Work {
-    /// Takes a place among its endpoint's attempts; false when they are all taken.
-    fn take_endpoint(&self, webhook_id: i64) -> bool {
+    /// A place among the deliveries its endpoint has in hand here (`PER_ENDPOINT` running, as many
+    /// waiting): the endpoint's semaphore, or `None` when they are all taken.
+    fn take_endpoint(&self, webhook_id: i64) -> Option<Arc<tokio::sync::Semaphore>> {
         let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
-        let running = busy.entry(webhook_id).or_default();
-        if *running >= PER_ENDPOINT {
-            return false;
+        let (semaphore, held) = busy
+            .entry(webhook_id)
+            .or_insert_with(|| (Arc::new(tokio::sync::Semaphore::new(PER_ENDPOINT)), 0));
+        if *held >= 2 * PER_ENDPOINT {
+            return None;
         }
-        *running += 1;
-        true
+        *held += 1;
+        Some(semaphore.clone())
     }
 
     fn leave_endpoint(&self, webhook_id: i64) {
         let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(running) = busy.get_mut(&webhook_id) {
-            *running -= 1;
-            if *running == 0 {
+        if let Some((_, held)) = busy.get_mut(&webhook_id) {
+            *held -= 1;
+            if *held == 0 {
                 busy.remove(&webhook_id);
             }
         }
     }
 
-    /// A claimed delivery not attempted: due again in a second, its claim undone.
+    /// A claimed delivery not attempted: due again now, its claim undone.
     async fn put_back(&self, delivery: &DeliveryRow) {
         let released = async {
             let mut pooled = self.worker.unscoped().await?;
-            store::release(&mut pooled.conn(), delivery, now() + delta(POLL)).await
+            store::release(&mut pooled.conn(), delivery, now()).await
         }
         .await;
         if let Err(err) = released {

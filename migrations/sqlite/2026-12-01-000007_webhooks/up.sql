@@ -30,7 +30,10 @@ CREATE TABLE webhook_deliveries (
     CONSTRAINT webhook_deliveries_event_fkey FOREIGN KEY (vendor_id, event_id)
         REFERENCES order_events (vendor_id, id) ON DELETE CASCADE
 );
+-- Due deliveries, and an endpoint's due deliveries (claims take a few per endpoint).
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_endpoint_due ON webhook_deliveries (vendor_id, webhook_id, next_attempt_at)
+    WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_of_webhook ON webhook_deliveries (vendor_id, webhook_id, id);
 CREATE INDEX order_events_age ON order_events (created_at);
 
