@@ -24,6 +24,15 @@ fn horizon(conn: &Conn<'_>) -> diesel::expression::SqlLiteral<Bool> {
     })
 }
 
+/// The join of an event with its order.
+macro_rules! of_its_order {
+    () => {
+        orders::table.on(orders::vendor_id
+            .eq(order_events::vendor_id)
+            .and(orders::id.eq(order_events::order_id)))
+    };
+}
+
 /// `(position, id) > after`, a row comparison both backends serve from the log's indexes.
 macro_rules! later_than {
     ($after:expr) => {
@@ -84,11 +93,7 @@ pub async fn all_after(
     let horizon = horizon(conn);
     let rows: Vec<(OrderEventRow, OrderRow)> = with_conn!(conn, |c| {
         order_events::table
-            .inner_join(
-                orders::table.on(orders::vendor_id
-                    .eq(order_events::vendor_id)
-                    .and(orders::id.eq(order_events::order_id))),
-            )
+            .inner_join(of_its_order!())
             .filter(horizon.clone())
             .filter(later_than!(after))
             .order((order_events::position.asc(), order_events::id.asc()))
@@ -113,11 +118,7 @@ pub async fn tenant_after(
     let rows: Vec<(OrderEventRow, OrderRow)> = with_conn!(conn, |c| {
         let query = order_events::table
             .of_tenant(tenant)
-            .inner_join(
-                orders::table.on(orders::vendor_id
-                    .eq(order_events::vendor_id)
-                    .and(orders::id.eq(order_events::order_id))),
-            )
+            .inner_join(of_its_order!())
             .filter(horizon.clone())
             .filter(later_than!(after))
             .into_boxed();
@@ -166,11 +167,7 @@ pub async fn find(conn: &mut Conn<'_>, tenant: TenantId, id: i64) -> DbResult<Op
     let row: Option<(OrderEventRow, OrderRow)> = with_conn!(conn, |c| {
         order_events::table
             .of_tenant(tenant)
-            .inner_join(
-                orders::table.on(orders::vendor_id
-                    .eq(order_events::vendor_id)
-                    .and(orders::id.eq(order_events::order_id))),
-            )
+            .inner_join(of_its_order!())
             .filter(order_events::id.eq(id))
             .select((OrderEventRow::as_select(), OrderRow::as_select()))
             .first(c)

@@ -116,6 +116,9 @@ pub fn client(allow_private: bool) -> anyhow::Result<reqwest::Client> {
         .timeout(ATTEMPT_TIMEOUT)
         .connect_timeout(CONNECT_TIMEOUT)
         .no_proxy()
+        // Idle connections kept per host, and for how long: what a store's endpoint may hold open.
+        .pool_max_idle_per_host(8)
+        .pool_idle_timeout(Duration::from_secs(30))
         .user_agent(concat!("multistore-webhooks/", env!("CARGO_PKG_VERSION")));
     if !allow_private {
         builder = builder.dns_resolver(Arc::new(PublicOnly));

@@ -275,16 +275,9 @@ pub async fn settle(
     delivery: &DeliveryRow,
     settled: &Settled,
 ) -> DbResult<()> {
-    let sql = match conn {
-        Conn::Pg(..) => {
-            "UPDATE webhook_deliveries SET status = $1, last_status_code = $2, next_attempt_at = $3 \
-             WHERE vendor_id = $4 AND id = $5 AND attempts = $6 AND status = 'pending'"
-        }
-        Conn::Sqlite(_) => {
-            "UPDATE webhook_deliveries SET status = ?1, last_status_code = ?2, next_attempt_at = ?3 \
-             WHERE vendor_id = ?4 AND id = ?5 AND attempts = ?6 AND status = 'pending'"
-        }
-    };
+    // `$n` placeholders, which SQLite reads as named ones, numbered in order of appearance.
+    let sql = "UPDATE webhook_deliveries SET status = $1, last_status_code = $2, next_attempt_at = $3 \
+               WHERE vendor_id = $4 AND id = $5 AND attempts = $6 AND status = 'pending'";
     with_conn!(conn, |c| {
         diesel::sql_query(sql)
             .bind::<diesel::sql_types::Text, _>(settled.status.as_str())
@@ -305,16 +298,8 @@ pub async fn release(
     delivery: &DeliveryRow,
     due: NaiveDateTime,
 ) -> DbResult<()> {
-    let sql = match conn {
-        Conn::Pg(..) => {
-            "UPDATE webhook_deliveries SET attempts = attempts - 1, next_attempt_at = $1 \
-             WHERE vendor_id = $2 AND id = $3 AND attempts = $4 AND status = 'pending'"
-        }
-        Conn::Sqlite(_) => {
-            "UPDATE webhook_deliveries SET attempts = attempts - 1, next_attempt_at = ?1 \
-             WHERE vendor_id = ?2 AND id = ?3 AND attempts = ?4 AND status = 'pending'"
-        }
-    };
+    let sql = "UPDATE webhook_deliveries SET attempts = attempts - 1, next_attempt_at = $1 \
+               WHERE vendor_id = $2 AND id = $3 AND attempts = $4 AND status = 'pending'";
     with_conn!(conn, |c| {
         diesel::sql_query(sql)
             .bind::<Timestamp, _>(due)
@@ -334,16 +319,8 @@ pub async fn prune_events(
     cutoff: NaiveDateTime,
     limit: i64,
 ) -> DbResult<usize> {
-    let sql = match conn {
-        Conn::Pg(..) => {
-            "DELETE FROM order_events WHERE (vendor_id, id) IN \
-             (SELECT vendor_id, id FROM order_events WHERE created_at < $1 LIMIT $2)"
-        }
-        Conn::Sqlite(_) => {
-            "DELETE FROM order_events WHERE id IN \
-             (SELECT id FROM order_events WHERE created_at < ?1 LIMIT ?2)"
-        }
-    };
+    let sql = "DELETE FROM order_events WHERE (vendor_id, id) IN \
+               (SELECT vendor_id, id FROM order_events WHERE created_at < $1 LIMIT $2)";
     Ok(with_conn!(conn, |c| {
         diesel::sql_query(sql)
             .bind::<Timestamp, _>(cutoff)

@@ -3,7 +3,7 @@
 //! - **Fan-out**: turns new events of the log into deliveries, one per matching endpoint, and moves
 //!   its place in the log in the same transaction (so an event is looked at until its deliveries are
 //!   recorded, and once). One instance at a time does it: the place's row is locked, and the others
-//!   skip it. It runs when this instance's feed hears an event, and every second.
+//!   skip it. It runs when this instance's feed hears an event, and every ten seconds.
 //! - **Delivery**: claims due deliveries (a lease: attempts + 1, not due again for `LEASE`; claimed
 //!   with `SKIP LOCKED`, so two instances never claim the same one), POSTs each, signed, and records
 //!   the outcome: delivered on a 2xx, else retried after `retry_base` doubling up to an hour, until the
@@ -45,6 +45,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 pub const RETRY_WINDOW: Duration = Duration::from_secs(24 * 3600);
 /// How often due deliveries and unread events are looked for when nothing woke the tasks.
 const POLL: Duration = Duration::from_secs(1);
+/// Polls without an event heard before the fan-out looks anyway.
+const FANOUT_IDLE_POLLS: u32 = 10;
 /// Events turned into deliveries per transaction.
 const FANOUT_BATCH: i64 = 256;
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
@@ -110,9 +112,20 @@ async fn fan_out(
     mut feed: tokio::sync::broadcast::Receiver<Arc<LoggedEvent>>,
     background: Weak<Background>,
 ) {
+    let mut quiet = 0;
     loop {
-        // Woken by an event this instance heard (whoever made it), or time to look anyway.
-        let _ = tokio::time::timeout(POLL, feed.recv()).await;
+        // Woken by an event this instance heard (whoever made it); else, lest one was missed, it
+        // looks every `FANOUT_IDLE_POLLS` polls (each look locks the fan-out's place).
+        if tokio::time::timeout(POLL, feed.recv()).await.is_err() {
+            quiet += 1;
+            if quiet < FANOUT_IDLE_POLLS {
+                if background.strong_count() == 0 {
+                    return;
+                }
+                continue;
+            }
+        }
+        quiet = 0;
         let Some(alive) = background.upgrade() else {
             return;
         };

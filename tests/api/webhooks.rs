@@ -53,6 +53,7 @@ macro_rules! on_both_backends_for_webhooks {
 on_both_backends_for_webhooks!(
     owners_manage_their_webhooks,
     a_delivery_is_signed_and_retried_until_answered,
+    a_hanging_receiver_holds_only_its_own_share,
 );
 
 crate::on_both_backends!(private_addresses_are_refused_without_the_flag);
@@ -484,4 +485,24 @@ async fn events_older_than_the_retention_age_are_pruned(app: TestApp) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(timeline(recent).await, 1, "a recent event stays");
+}
+
+/// One store's receiver hangs with many deliveries due: it is never sent more than its share at once
+/// (8 per instance), and another store's delivery goes out meanwhile.
+async fn a_hanging_receiver_holds_only_its_own_share(app: TestApp) {
+    let (slow, fast) = (app.store("vendor1").await, app.store("vendor2").await);
+    let hanging = Receiver::holding().await;
+    let quick = Receiver::start(0).await;
+    create_webhook(&app, &slow, &hanging.url, json!(["ORDER_PLACED"])).await;
+    create_webhook(&app, &fast, &quick.url, json!(["ORDER_PLACED"])).await;
+    let watch = create_product(&app, &slow, "Watch", json!("1.00"), 100).await;
+    for _ in 0..40 {
+        place_ok(&app, &slow, &slow.customer, json!([line(&watch, 1)])).await;
+    }
+    hanging.wait_for(8).await;
+    let gadget = create_product(&app, &fast, "Gadget", json!("1.00"), 10).await;
+    place_ok(&app, &fast, &fast.customer, json!([line(&gadget, 1)])).await;
+    quick.wait_for(1).await;
+    assert!(hanging.max_in_flight() <= 8, "{}", hanging.max_in_flight());
+    hanging.release();
 }

@@ -1,5 +1,6 @@
 //! A webhook receiver for the tests: a real HTTP server on loopback that records every request and
-//! answers 500 to the first `fail_each` requests of each event, then 200.
+//! answers 500 to the first `fail_each` requests of each event, then 200; or (`holding`) keeps every
+//! request waiting until released, counting how many wait at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -24,11 +25,16 @@ struct Book {
     /// Requests per event id.
     seen: HashMap<String, usize>,
     received: Vec<Received>,
+    /// Requests under way now, and the most there were at once.
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 pub struct Receiver {
     pub url: String,
     book: Arc<Mutex<Book>>,
+    /// `holding`: true once released.
+    release: tokio::sync::watch::Sender<bool>,
     _stop: oneshot::Sender<()>,
 }
 
@@ -39,6 +45,23 @@ impl Receiver {
     }
 
     pub async fn start_on(port: u16, fail_each: usize) -> Self {
+        Self::serve(port, fail_each, false).await
+    }
+
+    /// Keeps every request waiting until `release` (a receiver that hangs).
+    pub async fn holding() -> Self {
+        Self::serve(0, 0, true).await
+    }
+
+    pub fn release(&self) {
+        self.release.send_replace(true);
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.book.lock().unwrap().max_in_flight
+    }
+
+    async fn serve(port: u16, fail_each: usize, hold: bool) -> Self {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("a port for the receiver");
@@ -47,9 +70,10 @@ impl Receiver {
             fail_each,
             ..Book::default()
         }));
+        let release = tokio::sync::watch::channel(!hold).0;
         let app = axum::Router::new()
             .route("/hook", post(record))
-            .with_state(book.clone());
+            .with_state((book.clone(), release.subscribe()));
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -61,6 +85,7 @@ impl Receiver {
         Self {
             url: format!("http://127.0.0.1:{port}/hook"),
             book,
+            release,
             _stop: stop,
         }
     }
@@ -88,7 +113,7 @@ impl Receiver {
 }
 
 async fn record(
-    State(book): State<Arc<Mutex<Book>>>,
+    State((book, mut released)): State<(Arc<Mutex<Book>>, tokio::sync::watch::Receiver<bool>)>,
     headers: HeaderMap,
     body: String,
 ) -> StatusCode {
@@ -100,15 +125,22 @@ async fn record(
             .to_owned()
     };
     let event_id = header("x-multistore-event-id");
-    let mut book = book.lock().unwrap();
-    let seen = book.seen.entry(event_id.clone()).or_default();
-    *seen += 1;
-    let fail = *seen <= book.fail_each;
-    book.received.push(Received {
-        event_id,
-        signature: header("x-multistore-signature"),
-        body,
-    });
+    let fail = {
+        let mut book = book.lock().unwrap();
+        let seen = book.seen.entry(event_id.clone()).or_default();
+        *seen += 1;
+        let fail = *seen <= book.fail_each;
+        book.received.push(Received {
+            event_id,
+            signature: header("x-multistore-signature"),
+            body,
+        });
+        book.in_flight += 1;
+        book.max_in_flight = book.max_in_flight.max(book.in_flight);
+        fail
+    };
+    let _ = released.wait_for(|released| *released).await;
+    book.lock().unwrap().in_flight -= 1;
     if fail {
         StatusCode::INTERNAL_SERVER_ERROR
     } else {
