@@ -1,15 +1,15 @@
 //! The `Product` type, the catalog queries and the product mutations.
 
-use async_graphql::connection::Connection;
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::connection::{Connection, CursorType, Edge};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 
-use crate::catalog::service::{ProductDraft, ProductEdit};
-use crate::catalog::store::ProductFilter;
+use crate::catalog::listing::{Cursors, ProductFilter, Sort, SortKey};
+use crate::catalog::service::{Direction, PageRequest, ProductDraft, ProductEdit};
 use crate::catalog::{Catalog, ProductRow};
 use crate::db::TenantId;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::graphql::ContextExt as _;
-use crate::graphql::pagination::{DEFAULT_PAGE, IdCursor, Page, parse_id};
+use crate::graphql::pagination::{DEFAULT_PAGE, MAX_PAGE, parse_id};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::identity::{Role, RoleGuard};
 use crate::values::{Description, Money, ProductName, Search, Stock};
@@ -60,7 +60,115 @@ impl ProductListing {
     }
 }
 
-pub type ProductConnection = Connection<IdCursor, Product, ProductListing>;
+pub type ProductConnection = Connection<ProductCursor, Product, ProductListing>;
+
+/// A product's cursor in its listing (`catalog::listing::Cursors`): opaque, and naming its sort.
+pub struct ProductCursor(String);
+
+impl CursorType for ProductCursor {
+    type Error = std::convert::Infallible;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        Ok(Self(s.to_owned()))
+    }
+
+    fn encode_cursor(&self) -> String {
+        self.0.clone()
+    }
+}
+
+// The GraphQL face of `catalog::listing::SortKey`.
+/// What `products` is ordered by; ties go by id.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::catalog::listing::SortKey", name = "ProductSortKey")]
+pub enum ProductSortKeyValue {
+    Id,
+    Name,
+    Price,
+    CreatedAt,
+    UpdatedAt,
+    /// The best matches of `search` first; needs `search`.
+    Relevance,
+}
+
+/// Which products `products` lists; every field given must hold.
+#[derive(InputObject)]
+#[graphql(name = "ProductFilter")]
+pub struct ProductFilterInput {
+    pub min_price: Option<Decimal>,
+    pub max_price: Option<Decimal>,
+    /// True: in stock only; false: sold out only.
+    pub in_stock: Option<bool>,
+}
+
+/// The page `products` was asked for, checked: forward (`first`, `after`) or backward (`last`,
+/// `before`), never both; 1 to 100 products (20 when neither `first` nor `last` is given).
+fn page_request(
+    args: ProductsArgs,
+    sort: Sort,
+    filter: ProductFilter,
+) -> AppResult<(PageRequest, Cursors)> {
+    let forward = args.first.is_some() || args.after.is_some();
+    let backward = args.last.is_some() || args.before.is_some();
+    if forward && backward {
+        return Err(AppError::bad_input(
+            if args.last.is_some() {
+                "last"
+            } else {
+                "before"
+            },
+            "page forward (first, after) or backward (last, before), not both",
+        ));
+    }
+    let (field, size) = match (args.first, args.last) {
+        (_, Some(last)) => ("last", last),
+        (first, None) => ("first", first.unwrap_or(DEFAULT_PAGE)),
+    };
+    if !(1..=MAX_PAGE).contains(&size) {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let cursors = Cursors::new(sort, &filter);
+    let read = |field: &str, cursor: Option<String>| {
+        cursor
+            .map(|cursor| {
+                cursors.read(&cursor).ok_or_else(|| {
+                    AppError::bad_input(
+                        field,
+                        "this is not a cursor of this listing (its sort, search and filter)",
+                    )
+                })
+            })
+            .transpose()
+    };
+    let direction = if backward {
+        Direction::Backward {
+            before: read("before", args.before)?,
+        }
+    } else {
+        Direction::Forward {
+            after: read("after", args.after)?,
+        }
+    };
+    Ok((
+        PageRequest {
+            filter,
+            sort,
+            direction,
+            size: i64::from(size),
+        },
+        cursors,
+    ))
+}
+
+struct ProductsArgs {
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+}
 
 #[derive(InputObject)]
 pub struct CreateProductInput {
@@ -114,29 +222,72 @@ pub struct CatalogQuery;
 
 #[Object]
 impl CatalogQuery {
-    /// The store's products, by id. `search` matches part of the name, without case.
+    /// The store's products, in the order of `sortKey` (ties by id), `reverse`d when asked, paged
+    /// forward (`first`, `after`) or backward (`last`, `before`). `search` matches part of the name,
+    /// without case; `filter` keeps a price range and (un)available products.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the arguments of the contract's `products` field"
+    )]
     async fn products(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: Option<i32>,
+        first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
         search: Option<String>,
+        #[graphql(default_with = "Some(ProductSortKeyValue::Id)")] sort_key: Option<
+            ProductSortKeyValue,
+        >,
+        #[graphql(default_with = "Some(false)")] reverse: Option<bool>,
+        filter: Option<ProductFilterInput>,
     ) -> AppResult<ProductConnection> {
         let tenant = ctx.request().tenant_id()?;
-        let page = Page::new(first.unwrap_or(DEFAULT_PAGE), after.as_deref())?;
+        let key: SortKey = sort_key.unwrap_or(ProductSortKeyValue::Id).into();
         let filter = ProductFilter {
             search: Search::parse("search", search.as_deref())?,
+            min_price: filter
+                .as_ref()
+                .and_then(|f| f.min_price.as_ref())
+                .map(|p| p.to_money("filter.minPrice"))
+                .transpose()?,
+            max_price: filter
+                .as_ref()
+                .and_then(|f| f.max_price.as_ref())
+                .map(|p| p.to_money("filter.maxPrice"))
+                .transpose()?,
+            in_stock: filter.as_ref().and_then(|f| f.in_stock),
         };
-        let rows = ctx
-            .service::<Catalog>()
-            .list(tenant, &filter, page.after, page.fetch_limit())
-            .await?;
-        Ok(page.into_connection(
-            rows,
-            |row| row.id,
-            Product::from,
-            ProductListing { tenant, filter },
-        ))
+        if key == SortKey::Relevance && filter.search.is_none() {
+            return Err(AppError::bad_input("sortKey", "RELEVANCE needs a search"));
+        }
+        let sort = Sort {
+            key,
+            reverse: reverse.unwrap_or(false),
+        };
+        let args = ProductsArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let (request, cursors) = page_request(args, sort, filter)?;
+        let page = ctx.service::<Catalog>().page(tenant, &request).await?;
+        let mut connection = Connection::with_additional_fields(
+            page.has_previous,
+            page.has_next,
+            ProductListing {
+                tenant,
+                filter: request.filter,
+            },
+        );
+        connection.edges = page
+            .rows
+            .into_iter()
+            .map(|row| Edge::new(ProductCursor(cursors.cursor_of(&row)), Product::from(row)))
+            .collect();
+        Ok(connection)
     }
 
     /// A product of the store; null when the store has no such product.

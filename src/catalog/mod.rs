@@ -2,6 +2,7 @@
 //! A deleted product leaves the catalog but stays in the table, so orders keep their lines.
 
 pub mod graphql;
+pub mod listing;
 pub mod model;
 pub mod service;
 pub mod store;

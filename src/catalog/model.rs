@@ -17,12 +17,22 @@ pub struct ProductRow {
     pub deleted_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The name as it sorts (`name_key`).
+    pub name_key: String,
+}
+
+/// How a name sorts: in lower case (the full Unicode folding, the same on both backends), compared
+/// byte by byte.
+pub fn name_key(name: &str) -> String {
+    name.to_lowercase()
 }
 
 #[derive(Insertable)]
 #[diesel(table_name = products)]
 pub struct NewProduct {
     pub name: String,
+    /// The name as it sorts (`name_key`).
+    pub name_key: String,
     pub description: String,
     pub price_cents: i64,
     pub stock: i32,
@@ -35,6 +45,7 @@ pub struct NewProduct {
 #[diesel(table_name = products)]
 pub struct ProductChanges {
     pub name: Option<String>,
+    pub name_key: Option<String>,
     pub description: Option<String>,
     pub price_cents: Option<i64>,
     pub stock: Option<i32>,

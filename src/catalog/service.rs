@@ -2,8 +2,9 @@
 //! write is scoped to the caller's store.
 
 use crate::catalog::ProductRow;
-use crate::catalog::model::{NewProduct, ProductChanges};
-use crate::catalog::store::{self, ProductFilter};
+use crate::catalog::listing::{Position, ProductFilter, Sort};
+use crate::catalog::model::{NewProduct, ProductChanges, name_key};
+use crate::catalog::store::{self, Walk};
 use crate::db::{Db, TenantId, now};
 use crate::error::{AppError, AppResult};
 use crate::values::{Description, Money, ProductName, Stock};
@@ -25,6 +26,29 @@ pub struct ProductEdit {
     pub stock: Option<Stock>,
 }
 
+/// Which page of a listing: forward after a position (from the start without one), or backward
+/// before one (from the end without one).
+pub enum Direction {
+    Forward { after: Option<Position> },
+    Backward { before: Option<Position> },
+}
+
+/// A page of a product listing to read.
+pub struct PageRequest {
+    pub filter: ProductFilter,
+    pub sort: Sort,
+    pub direction: Direction,
+    /// 1 to 100.
+    pub size: i64,
+}
+
+/// A page, in the listing's order, and whether the listing goes on before and after it.
+pub struct ProductPage {
+    pub rows: Vec<ProductRow>,
+    pub has_previous: bool,
+    pub has_next: bool,
+}
+
 const NO_SUCH_PRODUCT: AppError = AppError::NotFound("no such product");
 
 /// The catalog's service: it needs only the database.
@@ -38,16 +62,57 @@ impl Catalog {
         Self { db }
     }
 
-    /// Live products matching `filter`, by id, after `after`, at most `limit`.
-    pub async fn list(
-        &self,
-        tenant: TenantId,
-        filter: &ProductFilter,
-        after: Option<i64>,
-        limit: i64,
-    ) -> AppResult<Vec<ProductRow>> {
+    /// A page of the live products `request.filter` keeps, in its sort, and whether there are more
+    /// on either side of it.
+    pub async fn page(&self, tenant: TenantId, request: &PageRequest) -> AppResult<ProductPage> {
+        let (from, descending, backward) = match &request.direction {
+            Direction::Forward { after } => (after.as_ref(), request.sort.reverse, false),
+            Direction::Backward { before } => (before.as_ref(), !request.sort.reverse, true),
+        };
+        let key = request.sort.key;
         let mut pooled = self.db.tenant(tenant).await?;
-        Ok(store::list(&mut pooled.conn(), tenant, filter, after, limit).await?)
+        let mut conn = pooled.conn();
+        let walk = Walk {
+            key,
+            descending,
+            from,
+            limit: request.size + 1,
+        };
+        let mut rows = store::list(&mut conn, tenant, &request.filter, &walk).await?;
+        let more = rows.len() as i64 > request.size;
+        rows.truncate(request.size as usize);
+        // Whether anything stands on the cursor's other side (the cursor's own product included):
+        // the walk the other way from just past it.
+        let behind = match from {
+            Some(position) => {
+                let id = position.id();
+                let past = position.with_id(if descending { id - 1 } else { id + 1 });
+                let back = Walk {
+                    key,
+                    descending: !descending,
+                    from: Some(&past),
+                    limit: 1,
+                };
+                !store::list(&mut conn, tenant, &request.filter, &back)
+                    .await?
+                    .is_empty()
+            }
+            None => false,
+        };
+        Ok(if backward {
+            rows.reverse();
+            ProductPage {
+                rows,
+                has_previous: more,
+                has_next: behind,
+            }
+        } else {
+            ProductPage {
+                rows,
+                has_previous: behind,
+                has_next: more,
+            }
+        })
     }
 
     pub async fn count(&self, tenant: TenantId, filter: &ProductFilter) -> AppResult<i64> {
@@ -69,8 +134,10 @@ impl Catalog {
 
     pub async fn create(&self, tenant: TenantId, draft: ProductDraft) -> AppResult<ProductRow> {
         let at = now();
+        let name: String = draft.name.into();
         let new = NewProduct {
-            name: draft.name.into(),
+            name_key: name_key(&name),
+            name,
             description: draft.description.into(),
             price_cents: draft.price.cents(),
             stock: draft.stock.units(),
@@ -89,8 +156,10 @@ impl Catalog {
         edit: ProductEdit,
     ) -> AppResult<ProductRow> {
         let id = id.ok_or(NO_SUCH_PRODUCT)?;
+        let name = edit.name.map(String::from);
         let changes = ProductChanges {
-            name: edit.name.map(String::from),
+            name_key: name.as_deref().map(name_key),
+            name,
             description: edit.description.map(String::from),
             price_cents: edit.price.map(Money::cents),
             stock: edit.stock.map(Stock::units),

@@ -4,18 +4,11 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
+use crate::catalog::listing::{Position, ProductFilter, SortKey};
 use crate::catalog::model::{NewProduct, ProductChanges, ProductRow};
 use crate::db::schema::products;
 use crate::db::{CacheWrite, Conn, DbResult, TenantId, TenantTable as _, lower, now};
-use crate::values::Search;
 use crate::{each_pipelined, with_conn};
-
-/// Which products a listing shows.
-#[derive(Clone, Debug, Default)]
-pub struct ProductFilter {
-    /// Part of the name, matched without case.
-    pub search: Option<Search>,
-}
 
 impl ProductFilter {
     /// The LIKE pattern for `search`, with `%`, `_` and `\` taken literally.
@@ -30,58 +23,165 @@ impl ProductFilter {
     }
 }
 
-/// The tenant's live products whose name matches `pattern` (when given), as a boxed query of the
-/// backend at hand.
+/// The tenant's live products that `filter` keeps, as a boxed query of the backend at hand.
 macro_rules! live_matching {
-    ($tenant:expr, $pattern:expr) => {{
-        let query = products::table
+    ($tenant:expr, $filter:expr, $pattern:expr) => {{
+        let mut query = products::table
             .of_tenant($tenant)
             .filter(products::deleted_at.is_null())
             .into_boxed();
-        match $pattern {
-            Some(pattern) => query.filter(lower(products::name).like(lower(pattern)).escape('\\')),
-            None => query,
+        if let Some(pattern) = $pattern {
+            query = query.filter(lower(products::name).like(lower(pattern)).escape('\\'));
         }
+        if let Some(min) = $filter.min_price {
+            query = query.filter(products::price_cents.ge(min.cents()));
+        }
+        if let Some(max) = $filter.max_price {
+            query = query.filter(products::price_cents.le(max.cents()));
+        }
+        match $filter.in_stock {
+            Some(true) => query = query.filter(products::stock.gt(0)),
+            Some(false) => query = query.filter(products::stock.eq(0)),
+            None => {}
+        }
+        query
     }};
 }
 
-/// Live products of the tenant with an id above `after`, by id, at most `limit`.
+/// Orders `$query` by `$col` then id (`$dir`: `asc` or `desc`), from beyond `$value`/`$id` when given:
+/// `col >= v AND (col > v OR id > i)` ascending, so the index range starts at the position.
+macro_rules! walk_by {
+    ($query:expr, $col:expr, $from:expr, asc) => {{
+        let query = match $from {
+            Some((value, id)) => $query.filter(
+                $col.ge(value.clone())
+                    .and($col.gt(value).or(products::id.gt(id))),
+            ),
+            None => $query,
+        };
+        query.order(($col.asc(), products::id.asc()))
+    }};
+    ($query:expr, $col:expr, $from:expr, desc) => {{
+        let query = match $from {
+            Some((value, id)) => $query.filter(
+                $col.le(value.clone())
+                    .and($col.lt(value).or(products::id.lt(id))),
+            ),
+            None => $query,
+        };
+        query.order(($col.desc(), products::id.desc()))
+    }};
+}
+
+/// Which way a listing's query walks the sort: `descending`, starting strictly beyond `from`.
+pub struct Walk<'a> {
+    pub key: SortKey,
+    pub descending: bool,
+    pub from: Option<&'a Position>,
+    pub limit: i64,
+}
+
+/// Live products of the tenant that `filter` keeps, in the order of `walk`, at most `walk.limit`.
 pub async fn list(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     filter: &ProductFilter,
-    after: Option<i64>,
-    limit: i64,
+    walk: &Walk<'_>,
 ) -> DbResult<Vec<ProductRow>> {
-    let after = after.unwrap_or(0);
-    let Some(pattern) = filter.like_pattern() else {
+    let plain = filter.is_everything() && !walk.descending && walk.key == SortKey::Id;
+    if plain {
         // The hot path (a plain page) is a static query, so the driver keeps it prepared.
+        let after = walk.from.map_or(0, Position::id);
         let query = products::table
             .of_tenant(tenant)
             .filter(products::deleted_at.is_null())
             .filter(products::id.gt(after))
             .order(products::id.asc())
-            .limit(limit);
+            .limit(walk.limit);
         return Ok(with_conn!(conn, |c| {
             query.select(ProductRow::as_select()).load(c).await
         })?);
-    };
+    }
+    let pattern = filter.like_pattern();
+    let from = walk.from.cloned();
     Ok(with_conn!(conn, |c| {
-        live_matching!(tenant, Some(&pattern))
-            .filter(products::id.gt(after))
-            .order(products::id.asc())
-            .limit(limit)
+        let query = live_matching!(tenant, filter, pattern.as_ref());
+        let from = from.clone();
+        let query = match (walk.key, walk.descending) {
+            (SortKey::Id | SortKey::Relevance, descending) => {
+                let seek = from.as_ref().map(Position::id);
+                match (seek, descending) {
+                    (Some(id), false) => {
+                        query.filter(products::id.gt(id)).order(products::id.asc())
+                    }
+                    (Some(id), true) => {
+                        query.filter(products::id.lt(id)).order(products::id.desc())
+                    }
+                    (None, false) => query.order(products::id.asc()),
+                    (None, true) => query.order(products::id.desc()),
+                }
+            }
+            (SortKey::Name, descending) => {
+                let seek = match from {
+                    Some(Position::Name(value, id)) => Some((value, id)),
+                    _ => None,
+                };
+                if descending {
+                    walk_by!(query, products::name_key, seek, desc)
+                } else {
+                    walk_by!(query, products::name_key, seek, asc)
+                }
+            }
+            (SortKey::Price, descending) => {
+                let seek = match from {
+                    Some(Position::Price(value, id)) => Some((value, id)),
+                    _ => None,
+                };
+                if descending {
+                    walk_by!(query, products::price_cents, seek, desc)
+                } else {
+                    walk_by!(query, products::price_cents, seek, asc)
+                }
+            }
+            (SortKey::CreatedAt, descending) => {
+                let seek = match from {
+                    Some(Position::CreatedAt(value, id)) => Some((value, id)),
+                    _ => None,
+                };
+                if descending {
+                    walk_by!(query, products::created_at, seek, desc)
+                } else {
+                    walk_by!(query, products::created_at, seek, asc)
+                }
+            }
+            (SortKey::UpdatedAt, descending) => {
+                let seek = match from {
+                    Some(Position::UpdatedAt(value, id)) => Some((value, id)),
+                    _ => None,
+                };
+                if descending {
+                    walk_by!(query, products::updated_at, seek, desc)
+                } else {
+                    walk_by!(query, products::updated_at, seek, asc)
+                }
+            }
+        };
+        query
+            .limit(walk.limit)
             .select(ProductRow::as_select())
             .load(c)
             .await
     })?)
 }
 
-/// How many live products of the tenant match `filter`.
+/// How many live products of the tenant `filter` keeps.
 pub async fn count(conn: &mut Conn<'_>, tenant: TenantId, filter: &ProductFilter) -> DbResult<i64> {
     let pattern = filter.like_pattern();
     Ok(with_conn!(conn, |c| {
-        live_matching!(tenant, &pattern).count().get_result(c).await
+        live_matching!(tenant, filter, pattern.as_ref())
+            .count()
+            .get_result(c)
+            .await
     })?)
 }
 

@@ -39,6 +39,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        name_key -> Text,
     }
 }
 

@@ -6,6 +6,7 @@ mod harness;
 mod accounts;
 mod authorization;
 mod catalog;
+mod catalog_listing;
 mod connections;
 mod event_delivery;
 mod hardening;

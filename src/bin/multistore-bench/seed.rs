@@ -87,9 +87,9 @@ fn statements(set: DataSet, series: impl Fn(i64, &str) -> String, hash: &str, no
            SELECT (g - 1) / {c} + 1, 'customer' || ((g - 1) % {c} + 1), 'c' || g || '@bench.example', '{hash}',
                   'customer', TRUE, {now}, {now}
            FROM {customers} ORDER BY g;
-         INSERT INTO products (vendor_id, name, description, price_cents, stock, created_at, updated_at)
-           SELECT (g - 1) / {p} + 1, 'Product ' || g, 'A fine product, number ' || g, 100 + g % 9900, 1000000,
-                  {now}, {now}
+         INSERT INTO products (vendor_id, name, name_key, description, price_cents, stock, created_at, updated_at)
+           SELECT (g - 1) / {p} + 1, 'Product ' || g, 'product ' || g, 'A fine product, number ' || g,
+                  100 + g % 9900, 1000000, {now}, {now}
            FROM {products} ORDER BY g;
          INSERT INTO orders (vendor_id, customer_id, status, address, total_cents, created_at, updated_at)
            SELECT ((g - 1) / {o}) / {c} + 1, {v} + (g - 1) / {o} + 1, 'pending', '1 Bench Street', 0, {now}, {now}

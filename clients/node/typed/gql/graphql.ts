@@ -360,6 +360,24 @@ export type ProductEdge = {
   node: Product;
 };
 
+/** Which products `products` lists; every field given must hold. */
+export type ProductFilter = {
+  /** True: in stock only; false: sold out only. */
+  inStock?: InputMaybe<Scalars['Boolean']['input']>;
+  maxPrice?: InputMaybe<Scalars['Decimal']['input']>;
+  minPrice?: InputMaybe<Scalars['Decimal']['input']>;
+};
+
+/** What `products` is ordered by; ties go by id. */
+export type ProductSortKey =
+  | 'CREATED_AT'
+  | 'ID'
+  | 'NAME'
+  | 'PRICE'
+  /** The best matches of `search` first; needs `search`. */
+  | 'RELEVANCE'
+  | 'UPDATED_AT';
+
 export type Query = {
   __typename?: 'Query';
   /** The store's customers, by id. */
@@ -374,7 +392,11 @@ export type Query = {
   orders: OrderConnection;
   /** A product of the store; null when the store has no such product. */
   product?: Maybe<Product>;
-  /** The store's products, by id. `search` matches part of the name, without case. */
+  /**
+   * The store's products, in the order of `sortKey` (ties by id), `reverse`d when asked, paged
+   * forward (`first`, `after`) or backward (`last`, `before`). `search` matches part of the name,
+   * without case; `filter` keeps a price range and (un)available products.
+   */
   products: ProductConnection;
   /** The store's staff, active or not, by id. */
   staff: UserConnection;
@@ -419,8 +441,13 @@ export type QueryProductArgs = {
 
 export type QueryProductsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<ProductFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+  reverse?: InputMaybe<Scalars['Boolean']['input']>;
   search?: InputMaybe<Scalars['String']['input']>;
+  sortKey?: InputMaybe<ProductSortKey>;
 };
 
 

@@ -1,0 +1,260 @@
+//! How a product listing is sorted, filtered and paged: the sort, the filter, a keyset position in the
+//! sort (the sort's value and the id, which breaks ties), and its opaque cursor.
+//!
+//! A cursor names its sort: the sort key, `reverse`, and a fingerprint of the search and the filter.
+//! One from another listing, or one that does not read back, is refused (`BAD_USER_INPUT`); a forged
+//! one that reads back is only another position in the caller's own store (every query is the store's).
+
+use base64::Engine as _;
+use chrono::NaiveDateTime;
+
+use crate::catalog::ProductRow;
+use crate::crypto::sha256_hex;
+use crate::values::{Money, Search};
+
+/// What a listing is ordered by; ties go by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Id,
+    Name,
+    Price,
+    CreatedAt,
+    UpdatedAt,
+    /// With a search: the best matches first (a name match before a description match).
+    Relevance,
+}
+
+impl SortKey {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Name => "name",
+            Self::Price => "price",
+            Self::CreatedAt => "created",
+            Self::UpdatedAt => "updated",
+            Self::Relevance => "relevance",
+        }
+    }
+}
+
+/// Which of the store's live products a listing shows.
+#[derive(Clone, Debug, Default)]
+pub struct ProductFilter {
+    /// Part of the name, matched without case.
+    pub search: Option<Search>,
+    pub min_price: Option<Money>,
+    pub max_price: Option<Money>,
+    /// `Some(true)`: in stock only; `Some(false)`: out of stock only.
+    pub in_stock: Option<bool>,
+}
+
+impl ProductFilter {
+    /// Whether anything but the store's whole catalog is asked for.
+    pub fn is_everything(&self) -> bool {
+        self.search.is_none()
+            && self.min_price.is_none()
+            && self.max_price.is_none()
+            && self.in_stock.is_none()
+    }
+
+    /// A short fingerprint of the search and filter, for the cursors of this listing.
+    fn fingerprint(&self) -> String {
+        let text = format!(
+            "{:?}|{:?}|{:?}|{:?}",
+            self.search.as_deref(),
+            self.min_price.map(Money::cents),
+            self.max_price.map(Money::cents),
+            self.in_stock
+        );
+        sha256_hex(&text)[..16].to_owned()
+    }
+}
+
+/// A listing's order: the key, ascending unless `reverse`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sort {
+    pub key: SortKey,
+    pub reverse: bool,
+}
+
+/// A product's place in a sort: the sort's value and the id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Position {
+    /// ID, and RELEVANCE (ranked by id among equally good matches).
+    Id(i64),
+    Name(String, i64),
+    Price(i64, i64),
+    CreatedAt(NaiveDateTime, i64),
+    UpdatedAt(NaiveDateTime, i64),
+}
+
+impl Position {
+    pub fn of(row: &ProductRow, key: SortKey) -> Self {
+        match key {
+            SortKey::Id | SortKey::Relevance => Self::Id(row.id),
+            SortKey::Name => Self::Name(row.name_key.clone(), row.id),
+            SortKey::Price => Self::Price(row.price_cents, row.id),
+            SortKey::CreatedAt => Self::CreatedAt(row.created_at, row.id),
+            SortKey::UpdatedAt => Self::UpdatedAt(row.updated_at, row.id),
+        }
+    }
+
+    pub fn id(&self) -> i64 {
+        match self {
+            Self::Id(id)
+            | Self::Name(_, id)
+            | Self::Price(_, id)
+            | Self::CreatedAt(_, id)
+            | Self::UpdatedAt(_, id) => *id,
+        }
+    }
+
+    /// The same value with another id (to turn "after this one" into "from this one").
+    pub fn with_id(&self, id: i64) -> Self {
+        match self {
+            Self::Id(_) => Self::Id(id),
+            Self::Name(v, _) => Self::Name(v.clone(), id),
+            Self::Price(v, _) => Self::Price(*v, id),
+            Self::CreatedAt(v, _) => Self::CreatedAt(*v, id),
+            Self::UpdatedAt(v, _) => Self::UpdatedAt(*v, id),
+        }
+    }
+
+    fn value_text(&self) -> String {
+        match self {
+            Self::Id(_) => String::new(),
+            Self::Name(v, _) => v.clone(),
+            Self::Price(v, _) => v.to_string(),
+            Self::CreatedAt(v, _) | Self::UpdatedAt(v, _) => {
+                v.and_utc().timestamp_micros().to_string()
+            }
+        }
+    }
+
+    fn read(key: SortKey, id: i64, value: &str) -> Option<Self> {
+        let time = || {
+            let micros: i64 = value.parse().ok()?;
+            chrono::DateTime::from_timestamp_micros(micros).map(|t| t.naive_utc())
+        };
+        Some(match key {
+            SortKey::Id | SortKey::Relevance => value.is_empty().then_some(Self::Id(id))?,
+            SortKey::Name => Self::Name(value.to_owned(), id),
+            SortKey::Price => Self::Price(value.parse().ok()?, id),
+            SortKey::CreatedAt => Self::CreatedAt(time()?, id),
+            SortKey::UpdatedAt => Self::UpdatedAt(time()?, id),
+        })
+    }
+}
+
+const CURSOR_VERSION: &str = "p1";
+/// Parts of a cursor's text are joined with a character no sort value holds (a unit separator).
+const SEPARATOR: char = '\u{1f}';
+
+/// The cursors of one listing (its sort, search and filter).
+pub struct Cursors {
+    sort: Sort,
+    fingerprint: String,
+}
+
+impl Cursors {
+    pub fn new(sort: Sort, filter: &ProductFilter) -> Self {
+        Self {
+            sort,
+            fingerprint: filter.fingerprint(),
+        }
+    }
+
+    /// The opaque cursor of `row` in this listing.
+    pub fn cursor_of(&self, row: &ProductRow) -> String {
+        let position = Position::of(row, self.sort.key);
+        let text = [
+            CURSOR_VERSION,
+            self.sort.key.code(),
+            if self.sort.reverse { "1" } else { "0" },
+            &self.fingerprint,
+            &position.id().to_string(),
+            &position.value_text(),
+        ]
+        .join(&SEPARATOR.to_string());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+    }
+
+    /// Reads a cursor of this listing back; `None` when it is not one.
+    pub fn read(&self, cursor: &str) -> Option<Position> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let mut parts = text.splitn(6, SEPARATOR);
+        let mut next = || parts.next();
+        let ours = next()? == CURSOR_VERSION
+            && next()? == self.sort.key.code()
+            && next()? == if self.sort.reverse { "1" } else { "0" }
+            && next()? == self.fingerprint;
+        if !ours {
+            return None;
+        }
+        let id: i64 = next()?.parse().ok().filter(|id| *id > 0)?;
+        Position::read(self.sort.key, id, next()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> ProductRow {
+        let at = chrono::DateTime::from_timestamp_micros(1_764_620_000_123_456)
+            .unwrap()
+            .naive_utc();
+        ProductRow {
+            id: 42,
+            vendor_id: 1,
+            name: "Montre | Été".into(),
+            name_key: "montre | été".into(),
+            description: String::new(),
+            price_cents: 4999,
+            stock: 3,
+            deleted_at: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn a_cursor_reads_back_only_in_its_own_listing() {
+        let filter = ProductFilter::default();
+        for key in [
+            SortKey::Id,
+            SortKey::Name,
+            SortKey::Price,
+            SortKey::CreatedAt,
+            SortKey::UpdatedAt,
+        ] {
+            let sort = Sort {
+                key,
+                reverse: false,
+            };
+            let cursors = Cursors::new(sort, &filter);
+            let cursor = cursors.cursor_of(&row());
+            assert_eq!(cursors.read(&cursor), Some(Position::of(&row(), key)));
+            let reversed = Cursors::new(Sort { key, reverse: true }, &filter);
+            assert_eq!(reversed.read(&cursor), None);
+            let filtered = ProductFilter {
+                in_stock: Some(true),
+                ..ProductFilter::default()
+            };
+            assert_eq!(Cursors::new(sort, &filtered).read(&cursor), None);
+        }
+        let by_price = Cursors::new(
+            Sort {
+                key: SortKey::Price,
+                reverse: false,
+            },
+            &filter,
+        );
+        for junk in ["", "abc", "%%%", "cDE", "aWQ6NDI"] {
+            assert_eq!(by_price.read(junk), None, "{junk}");
+        }
+    }
+}

@@ -1,0 +1,435 @@
+//! A catalog a storefront can build on (CONTRACT.md sections 6 and 7): every sort both ways through
+//! every page, backward as forward reversed, filters with `totalCount`, cursor misuse, and a property
+//! test of page walks while the catalog changes.
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use crate::catalog::create_product;
+use crate::harness::{Backend, Store, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    every_sort_walks_every_page_both_ways,
+    filters_keep_what_they_say_and_count_it,
+    cursor_misuse_is_refused,
+);
+
+const SORTS: [&str; 5] = ["ID", "NAME", "PRICE", "CREATED_AT", "UPDATED_AT"];
+
+const PAGE: &str =
+    "query($first: Int, $after: String, $last: Int, $before: String, $sort: ProductSortKey,
+    $reverse: Boolean, $filter: ProductFilter, $search: String) {
+  products(first: $first, after: $after, last: $last, before: $before, sortKey: $sort,
+           reverse: $reverse, filter: $filter, search: $search) {
+    totalCount
+    edges { cursor node { id name price stock createdAt updatedAt } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
+
+/// A product as a listing returns it.
+#[derive(Clone, Debug)]
+struct Listed {
+    id: i64,
+    name_key: String,
+    price_cents: i64,
+    created_at: String,
+    updated_at: String,
+}
+
+fn listed(node: &Value) -> Listed {
+    let price = node["price"].as_str().unwrap();
+    let (units, cents) = price.split_once('.').unwrap();
+    Listed {
+        id: node["id"].as_str().unwrap().parse().unwrap(),
+        name_key: node["name"].as_str().unwrap().to_lowercase(),
+        price_cents: units.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap(),
+        created_at: node["createdAt"].as_str().unwrap().to_owned(),
+        updated_at: node["updatedAt"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// The ids of `products` in the order of `sort` (ties by id), reversed when asked.
+fn expected(products: &[Listed], sort: &str, reverse: bool) -> Vec<i64> {
+    let mut sorted = products.to_vec();
+    sorted.sort_by(|a, b| {
+        let by_key = match sort {
+            "NAME" => a.name_key.as_bytes().cmp(b.name_key.as_bytes()),
+            "PRICE" => a.price_cents.cmp(&b.price_cents),
+            "CREATED_AT" => a.created_at.cmp(&b.created_at),
+            "UPDATED_AT" => a.updated_at.cmp(&b.updated_at),
+            _ => std::cmp::Ordering::Equal,
+        };
+        by_key.then(a.id.cmp(&b.id))
+    });
+    if reverse {
+        sorted.reverse();
+    }
+    sorted.into_iter().map(|p| p.id).collect()
+}
+
+async fn page(app: &TestApp, store: &Store, variables: Value) -> Value {
+    let response = app.gql().tenant(&store.domain).send(PAGE, variables).await;
+    response.data()["products"].clone()
+}
+
+fn ids_of(page: &Value) -> Vec<i64> {
+    page["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// Walks a listing page by page, forward or backward, checking `pageInfo` on the way; the ids in the
+/// listing's order.
+async fn walk(app: &TestApp, store: &Store, base: &Value, size: i64, backward: bool) -> Vec<i64> {
+    let mut seen: Vec<i64> = Vec::new();
+    let mut cursor = Value::Null;
+    for round in 0.. {
+        assert!(round < 100, "the walk never ended");
+        let mut variables = base.clone();
+        if backward {
+            variables["last"] = json!(size);
+            variables["before"] = cursor.clone();
+        } else {
+            variables["first"] = json!(size);
+            variables["after"] = cursor.clone();
+        }
+        let page = page(app, store, variables).await;
+        let ids = ids_of(&page);
+        let info = &page["pageInfo"];
+        let (onward, back) = if backward {
+            (
+                info["hasPreviousPage"].as_bool().unwrap(),
+                info["hasNextPage"].as_bool().unwrap(),
+            )
+        } else {
+            (
+                info["hasNextPage"].as_bool().unwrap(),
+                info["hasPreviousPage"].as_bool().unwrap(),
+            )
+        };
+        assert_eq!(back, round > 0, "the other way at round {round}: {page}");
+        if backward {
+            seen.splice(0..0, ids);
+            cursor = info["startCursor"].clone();
+        } else {
+            seen.extend(ids);
+            cursor = info["endCursor"].clone();
+        }
+        if !onward {
+            break;
+        }
+    }
+    seen
+}
+
+async fn a_catalog(app: &TestApp, store: &Store) -> Vec<Listed> {
+    let items = [
+        ("banana", "5.00", 3),
+        ("Apple", "1.00", 0),
+        ("cherry", "5.00", 7),
+        ("apple", "3.00", 2),
+        ("Banana", "1.00", 0),
+        ("Éclair", "9.99", 1),
+        ("date", "5.00", 4),
+        ("zucchini", "0.50", 9),
+        ("Zebra cake", "3.00", 0),
+        ("éclair", "9.99", 5),
+        ("fig", "2.25", 6),
+    ];
+    for (name, price, stock) in items {
+        create_product(app, store, name, json!(price), stock).await;
+    }
+    // Updated in another order than created.
+    let all = page(app, store, json!({ "first": 100 })).await;
+    for id in ids_of(&all).iter().rev().step_by(3) {
+        app.as_user(store, &store.owner)
+            .send(
+                "mutation($id: ID!) { updateProduct(id: $id, input: { stock: 8 }) { id } }",
+                json!({ "id": id.to_string() }),
+            )
+            .await
+            .data();
+    }
+    let all = page(app, store, json!({ "first": 100 })).await;
+    all["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| listed(&e["node"]))
+        .collect()
+}
+
+async fn every_sort_walks_every_page_both_ways(app: TestApp) {
+    let store = app.store("vendor1").await;
+    let products = a_catalog(&app, &store).await;
+    for sort in SORTS {
+        for reverse in [false, true] {
+            let base = json!({ "sort": sort, "reverse": reverse });
+            let want = expected(&products, sort, reverse);
+            for size in [1, 3, 4, 100] {
+                let forward = walk(&app, &store, &base, size, false).await;
+                assert_eq!(forward, want, "{sort} reverse={reverse} forward by {size}");
+                let backward = walk(&app, &store, &base, size, true).await;
+                assert_eq!(
+                    backward, want,
+                    "{sort} reverse={reverse} backward by {size}"
+                );
+            }
+        }
+    }
+}
+
+async fn filters_keep_what_they_say_and_count_it(app: TestApp) {
+    let store = app.store("vendor1").await;
+    let products = a_catalog(&app, &store).await;
+    let stock_of = |id: i64, all: &Value| {
+        all["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["node"]["id"] == json!(id.to_string()))
+            .map(|e| e["node"]["stock"].as_i64().unwrap())
+            .unwrap()
+    };
+    let all = page(&app, &store, json!({ "first": 100 })).await;
+    for (filter, keep) in [
+        (
+            json!({ "minPrice": "3.00" }),
+            Box::new(|p: &Listed, _: i64| p.price_cents >= 300)
+                as Box<dyn Fn(&Listed, i64) -> bool>,
+        ),
+        (
+            json!({ "maxPrice": 3 }),
+            Box::new(|p: &Listed, _| p.price_cents <= 300),
+        ),
+        (
+            json!({ "minPrice": "1.00", "maxPrice": "5.00" }),
+            Box::new(|p: &Listed, _| (100..=500).contains(&p.price_cents)),
+        ),
+        (
+            json!({ "inStock": true }),
+            Box::new(|_: &Listed, stock| stock > 0),
+        ),
+        (
+            json!({ "inStock": false }),
+            Box::new(|_: &Listed, stock| stock == 0),
+        ),
+        (
+            json!({ "inStock": true, "maxPrice": "5.00" }),
+            Box::new(|p: &Listed, stock| stock > 0 && p.price_cents <= 500),
+        ),
+        (
+            json!({ "minPrice": "6.00", "maxPrice": "2.00" }),
+            Box::new(|_: &Listed, _| false),
+        ),
+    ] {
+        let kept: Vec<Listed> = products
+            .iter()
+            .filter(|p| keep(p, stock_of(p.id, &all)))
+            .cloned()
+            .collect();
+        for sort in ["PRICE", "NAME"] {
+            let base = json!({ "sort": sort, "filter": filter });
+            let seen = walk(&app, &store, &base, 2, false).await;
+            assert_eq!(seen, expected(&kept, sort, false), "{filter} by {sort}");
+            let counted = page(
+                &app,
+                &store,
+                json!({ "first": 1, "filter": filter, "sort": sort }),
+            )
+            .await;
+            assert_eq!(counted["totalCount"], json!(kept.len()), "{filter}");
+        }
+    }
+    // Search with a filter and a sort.
+    let found = page(
+        &app,
+        &store,
+        json!({ "first": 100, "search": "an", "sort": "PRICE", "reverse": true }),
+    )
+    .await;
+    let names: Vec<&str> = found["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["banana", "Banana"]);
+    assert_eq!(found["totalCount"], 2);
+}
+
+async fn cursor_misuse_is_refused(app: TestApp) {
+    let store = app.store("vendor1").await;
+    let other = app.store("vendor2").await;
+    a_catalog(&app, &store).await;
+    create_product(&app, &other, "Theirs", json!("1.00"), 1).await;
+    let by_name = page(&app, &store, json!({ "first": 2, "sort": "NAME" })).await;
+    let cursor = by_name["pageInfo"]["endCursor"].clone();
+    let refused = |variables: Value| {
+        let app = &app;
+        let store = &store;
+        async move {
+            let response = app
+                .gql()
+                .tenant(&store.domain)
+                .send(PAGE, variables.clone())
+                .await;
+            (
+                response.code().to_owned(),
+                response.field().to_owned(),
+                variables,
+            )
+        }
+    };
+    for (variables, field) in [
+        (
+            json!({ "first": 2, "after": cursor, "sort": "PRICE" }),
+            "after",
+        ),
+        (
+            json!({ "first": 2, "after": cursor, "sort": "NAME", "reverse": true }),
+            "after",
+        ),
+        (
+            json!({ "first": 2, "after": cursor, "sort": "NAME", "filter": { "inStock": true } }),
+            "after",
+        ),
+        (
+            json!({ "first": 2, "after": cursor, "sort": "NAME", "search": "a" }),
+            "after",
+        ),
+        (
+            json!({ "last": 2, "before": "bm90IGEgY3Vyc29y", "sort": "NAME" }),
+            "before",
+        ),
+        (json!({ "first": 2, "after": "%%%" }), "after"),
+        (json!({ "first": 2, "last": 2 }), "last"),
+        (
+            json!({ "last": 2, "after": cursor, "sort": "NAME" }),
+            "last",
+        ),
+        (json!({ "first": 0 }), "first"),
+        (json!({ "last": 101 }), "last"),
+        (json!({ "first": 2, "sort": "RELEVANCE" }), "sortKey"),
+        (
+            json!({ "first": 2, "filter": { "minPrice": "-1.00" } }),
+            "filter.minPrice",
+        ),
+    ] {
+        let (code, got, variables) = refused(variables).await;
+        assert_eq!(
+            (code.as_str(), got.as_str()),
+            ("BAD_USER_INPUT", field),
+            "{variables}"
+        );
+    }
+    // A cursor of one store read by another is only a position there: its own products, no others.
+    let theirs = page(
+        &app,
+        &other,
+        json!({ "first": 100, "after": cursor, "sort": "NAME" }),
+    )
+    .await;
+    for edge in theirs["edges"].as_array().unwrap() {
+        assert_eq!(edge["node"]["name"], "Theirs");
+    }
+}
+
+/// Random catalogs walked in random sorts and page sizes, forward or backward, while products are
+/// added, changed and deleted between pages: every product left untouched throughout is seen exactly
+/// once, in the listing's order.
+fn page_walks_see_each_product_once(backend: Backend) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = runtime.block_on(TestApp::spawn(backend));
+    let case = std::sync::atomic::AtomicUsize::new(0);
+    let config = ProptestConfig {
+        cases: 10,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    let catalog = proptest::collection::vec((0..4usize, 1..4i64), 3..12);
+    let changes = proptest::collection::vec(0..3usize, 0..8);
+    proptest!(config, |(catalog in catalog, sort in 0..SORTS.len(), reverse: bool,
+                        backward: bool, size in 1..5i64, changes in changes)| {
+        runtime.block_on(async {
+            let n = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let store = app.store(&format!("walk{n}")).await;
+            let names = ["axe", "Bolt", "axe", "clamp"];
+            for (name, price) in &catalog {
+                create_product(&app, &store, names[*name], json!(format!("{price}.00")), 1).await;
+            }
+            let all = page(&app, &store, json!({ "first": 100 })).await;
+            let before: Vec<Listed> = all["edges"].as_array().unwrap().iter().map(|e| listed(&e["node"])).collect();
+            let (sort, reverse) = (SORTS[sort], reverse);
+            let mut touched = std::collections::HashSet::new();
+            let mut changes = changes.into_iter();
+            let mut seen: Vec<i64> = Vec::new();
+            let mut cursor = Value::Null;
+            for _ in 0..100 {
+                let mut variables = json!({ "sort": sort, "reverse": reverse });
+                if backward {
+                    variables["last"] = json!(size);
+                    variables["before"] = cursor.clone();
+                } else {
+                    variables["first"] = json!(size);
+                    variables["after"] = cursor.clone();
+                }
+                let got = page(&app, &store, variables).await;
+                let ids = ids_of(&got);
+                if backward { seen.splice(0..0, ids); } else { seen.extend(ids); }
+                let info = &got["pageInfo"];
+                let (onward, next) = if backward {
+                    (info["hasPreviousPage"].as_bool().unwrap(), info["startCursor"].clone())
+                } else {
+                    (info["hasNextPage"].as_bool().unwrap(), info["endCursor"].clone())
+                };
+                if !onward { break; }
+                cursor = next;
+                // Between pages: add a product, change one, or delete one.
+                let victim = before[(seen.len() * 7 + touched.len()) % before.len()].id;
+                match changes.next() {
+                    Some(0) => {
+                        let added = create_product(&app, &store, "added", json!("2.00"), 1).await;
+                        touched.insert(added["id"].as_str().unwrap().parse::<i64>().unwrap());
+                    }
+                    Some(1) => {
+                        touched.insert(victim);
+                        app.as_user(&store, &store.owner)
+                            .send("mutation($id: ID!) { updateProduct(id: $id, input: { name: \"moved\", price: \"9.00\" }) { id } }",
+                                  json!({ "id": victim.to_string() }))
+                            .await;
+                    }
+                    Some(_) => {
+                        touched.insert(victim);
+                        app.as_user(&store, &store.owner)
+                            .send("mutation($id: ID!) { deleteProduct(id: $id) }", json!({ "id": victim.to_string() }))
+                            .await;
+                    }
+                    None => {}
+                }
+            }
+            let untouched: Vec<Listed> = before.iter().filter(|p| !touched.contains(&p.id)).cloned().collect();
+            let want = expected(&untouched, sort, reverse);
+            let got: Vec<i64> = seen.into_iter().filter(|id| !touched.contains(id)).collect();
+            assert_eq!(got, want, "{sort} reverse={reverse} backward={backward} by {size}");
+        });
+    });
+    runtime.block_on(async { drop(app) });
+}
+
+#[test]
+fn page_walks_on_sqlite() {
+    page_walks_see_each_product_once(Backend::Sqlite);
+}
+
+#[test]
+fn page_walks_on_postgres() {
+    page_walks_see_each_product_once(Backend::Postgres);
+}
