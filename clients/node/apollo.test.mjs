@@ -43,7 +43,7 @@ function apollo({ token, tenant = domain } = {}) {
     ApolloLink.split((operation) => operation.operationType === 'subscription', new GraphQLWsLink(ws), http),
   ]);
   const cache = new InMemoryCache({
-    typePolicies: { Query: { fields: { products: relayStylePagination(['search']) } } },
+    typePolicies: { Query: { fields: { products: relayStylePagination(['search', 'sortKey', 'reverse', 'filter']) } } },
   });
   const client = new ApolloClient({ link, cache });
   return { client, codes, close: () => { client.stop(); ws.dispose(); } };

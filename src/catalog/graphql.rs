@@ -223,8 +223,9 @@ pub struct CatalogQuery;
 #[Object]
 impl CatalogQuery {
     /// The store's products, in the order of `sortKey` (ties by id), `reverse`d when asked, paged
-    /// forward (`first`, `after`) or backward (`last`, `before`). `search` matches part of the name,
-    /// without case; `filter` keeps a price range and (un)available products.
+    /// forward (`first`, `after`) or backward (`last`, `before`). With `search`, every word must be a
+    /// word of the name or description (the last may be the start of one), without case or accents;
+    /// `filter` keeps a price range and (un)available products.
     #[expect(
         clippy::too_many_arguments,
         reason = "the arguments of the contract's `products` field"
@@ -246,7 +247,8 @@ impl CatalogQuery {
         let tenant = ctx.request().tenant_id()?;
         let key: SortKey = sort_key.unwrap_or(ProductSortKeyValue::Id).into();
         let filter = ProductFilter {
-            search: Search::parse("search", search.as_deref())?,
+            // A search of no letter or digit ("%") is no search.
+            search: Search::parse("search", search.as_deref())?.filter(|s| !s.words().is_empty()),
             min_price: filter
                 .as_ref()
                 .and_then(|f| f.min_price.as_ref())

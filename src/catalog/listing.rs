@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 
 use crate::catalog::ProductRow;
 use crate::crypto::sha256_hex;
-use crate::values::{Money, Search};
+use crate::values::{Money, Search, search_words};
 
 /// What a listing is ordered by; ties go by id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,7 +40,7 @@ impl SortKey {
 /// Which of the store's live products a listing shows.
 #[derive(Clone, Debug, Default)]
 pub struct ProductFilter {
-    /// Part of the name, matched without case.
+    /// Words the name or description must have (the last as a prefix), without case or accents.
     pub search: Option<Search>,
     pub min_price: Option<Money>,
     pub max_price: Option<Money>,
@@ -80,8 +80,9 @@ pub struct Sort {
 /// A product's place in a sort: the sort's value and the id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Position {
-    /// ID, and RELEVANCE (ranked by id among equally good matches).
     Id(i64),
+    /// The tier (0: the search matches in the name; 1: only with the description), then the id.
+    Relevance(i64, i64),
     Name(String, i64),
     Price(i64, i64),
     CreatedAt(NaiveDateTime, i64),
@@ -89,9 +90,11 @@ pub enum Position {
 }
 
 impl Position {
-    pub fn of(row: &ProductRow, key: SortKey) -> Self {
+    /// `row`'s place in the sort by `key`, for a search of `words`.
+    pub fn of(row: &ProductRow, key: SortKey, words: &[String]) -> Self {
         match key {
-            SortKey::Id | SortKey::Relevance => Self::Id(row.id),
+            SortKey::Id => Self::Id(row.id),
+            SortKey::Relevance => Self::Relevance(name_tier(&row.name, words), row.id),
             SortKey::Name => Self::Name(row.name_key.clone(), row.id),
             SortKey::Price => Self::Price(row.price_cents, row.id),
             SortKey::CreatedAt => Self::CreatedAt(row.created_at, row.id),
@@ -102,6 +105,7 @@ impl Position {
     pub fn id(&self) -> i64 {
         match self {
             Self::Id(id)
+            | Self::Relevance(_, id)
             | Self::Name(_, id)
             | Self::Price(_, id)
             | Self::CreatedAt(_, id)
@@ -113,6 +117,7 @@ impl Position {
     pub fn with_id(&self, id: i64) -> Self {
         match self {
             Self::Id(_) => Self::Id(id),
+            Self::Relevance(v, _) => Self::Relevance(*v, id),
             Self::Name(v, _) => Self::Name(v.clone(), id),
             Self::Price(v, _) => Self::Price(*v, id),
             Self::CreatedAt(v, _) => Self::CreatedAt(*v, id),
@@ -124,7 +129,7 @@ impl Position {
         match self {
             Self::Id(_) => String::new(),
             Self::Name(v, _) => v.clone(),
-            Self::Price(v, _) => v.to_string(),
+            Self::Price(v, _) | Self::Relevance(v, _) => v.to_string(),
             Self::CreatedAt(v, _) | Self::UpdatedAt(v, _) => {
                 v.and_utc().timestamp_micros().to_string()
             }
@@ -137,7 +142,10 @@ impl Position {
             chrono::DateTime::from_timestamp_micros(micros).map(|t| t.naive_utc())
         };
         Some(match key {
-            SortKey::Id | SortKey::Relevance => value.is_empty().then_some(Self::Id(id))?,
+            SortKey::Id => value.is_empty().then_some(Self::Id(id))?,
+            SortKey::Relevance => {
+                Self::Relevance(value.parse().ok().filter(|t| matches!(t, 0 | 1))?, id)
+            }
             SortKey::Name => Self::Name(value.to_owned(), id),
             SortKey::Price => Self::Price(value.parse().ok()?, id),
             SortKey::CreatedAt => Self::CreatedAt(time()?, id),
@@ -150,10 +158,25 @@ const CURSOR_VERSION: &str = "p1";
 /// Parts of a cursor's text are joined with a character no sort value holds (a unit separator).
 const SEPARATOR: char = '\u{1f}';
 
+/// RELEVANCE's tier of a product named `name` for a search of `words`: 0 when every word is a word of
+/// the name (the last as a prefix), as the search indexes match; else 1.
+pub fn name_tier(name: &str, words: &[String]) -> i64 {
+    let folded = search_words(name);
+    let name_words: Vec<&str> = folded.split(' ').collect();
+    let Some((last, rest)) = words.split_last() else {
+        return 1;
+    };
+    let matches = rest.iter().all(|w| name_words.contains(&w.as_str()))
+        && name_words.iter().any(|n| n.starts_with(last.as_str()));
+    if matches { 0 } else { 1 }
+}
+
 /// The cursors of one listing (its sort, search and filter).
 pub struct Cursors {
     sort: Sort,
     fingerprint: String,
+    /// The search's words (for RELEVANCE's tiers).
+    words: Vec<String>,
 }
 
 impl Cursors {
@@ -161,12 +184,17 @@ impl Cursors {
         Self {
             sort,
             fingerprint: filter.fingerprint(),
+            words: filter
+                .search
+                .as_ref()
+                .map(Search::words)
+                .unwrap_or_default(),
         }
     }
 
     /// The opaque cursor of `row` in this listing.
     pub fn cursor_of(&self, row: &ProductRow) -> String {
-        let position = Position::of(row, self.sort.key);
+        let position = Position::of(row, self.sort.key, &self.words);
         let text = [
             CURSOR_VERSION,
             self.sort.key.code(),
@@ -237,7 +265,7 @@ mod tests {
             };
             let cursors = Cursors::new(sort, &filter);
             let cursor = cursors.cursor_of(&row());
-            assert_eq!(cursors.read(&cursor), Some(Position::of(&row(), key)));
+            assert_eq!(cursors.read(&cursor), Some(Position::of(&row(), key, &[])));
             let reversed = Cursors::new(Sort { key, reverse: true }, &filter);
             assert_eq!(reversed.read(&cursor), None);
             let filtered = ProductFilter {

@@ -33,6 +33,9 @@ pub struct NewProduct {
     pub name: String,
     /// The name as it sorts (`name_key`).
     pub name_key: String,
+    /// The words a search finds it by (`values::search_words`).
+    pub search_name: String,
+    pub search_description: String,
     pub description: String,
     pub price_cents: i64,
     pub stock: i32,
@@ -46,6 +49,8 @@ pub struct NewProduct {
 pub struct ProductChanges {
     pub name: Option<String>,
     pub name_key: Option<String>,
+    pub search_name: Option<String>,
+    pub search_description: Option<String>,
     pub description: Option<String>,
     pub price_cents: Option<i64>,
     pub stock: Option<i32>,

@@ -7,7 +7,7 @@ use crate::catalog::model::{NewProduct, ProductChanges, name_key};
 use crate::catalog::store::{self, Walk};
 use crate::db::{Db, TenantId, now};
 use crate::error::{AppError, AppResult};
-use crate::values::{Description, Money, ProductName, Stock};
+use crate::values::{Description, Money, ProductName, Stock, search_words};
 
 /// A product to add.
 pub struct ProductDraft {
@@ -135,10 +135,13 @@ impl Catalog {
     pub async fn create(&self, tenant: TenantId, draft: ProductDraft) -> AppResult<ProductRow> {
         let at = now();
         let name: String = draft.name.into();
+        let description: String = draft.description.into();
         let new = NewProduct {
             name_key: name_key(&name),
+            search_name: search_words(&name),
+            search_description: search_words(&description),
             name,
-            description: draft.description.into(),
+            description,
             price_cents: draft.price.cents(),
             stock: draft.stock.units(),
             created_at: at,
@@ -157,10 +160,13 @@ impl Catalog {
     ) -> AppResult<ProductRow> {
         let id = id.ok_or(NO_SUCH_PRODUCT)?;
         let name = edit.name.map(String::from);
+        let description = edit.description.map(String::from);
         let changes = ProductChanges {
             name_key: name.as_deref().map(name_key),
+            search_name: name.as_deref().map(search_words),
+            search_description: description.as_deref().map(search_words),
             name,
-            description: edit.description.map(String::from),
+            description,
             price_cents: edit.price.map(Money::cents),
             stock: edit.stock.map(Stock::units),
             updated_at: None,

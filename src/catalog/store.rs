@@ -7,31 +7,94 @@ use diesel_async::RunQueryDsl;
 use crate::catalog::listing::{Position, ProductFilter, SortKey};
 use crate::catalog::model::{NewProduct, ProductChanges, ProductRow};
 use crate::db::schema::products;
-use crate::db::{CacheWrite, Conn, DbResult, TenantId, TenantTable as _, lower, now};
+use crate::db::{CacheWrite, Conn, DbResult, TenantId, TenantTable as _, now};
 use crate::{each_pipelined, with_conn};
 
-impl ProductFilter {
-    /// The LIKE pattern for `search`, with `%`, `_` and `\` taken literally.
-    fn like_pattern(&self) -> Option<String> {
-        self.search.as_deref().map(|s| {
-            let escaped = s
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            format!("%{escaped}%")
+/// A search as each backend's index reads it. Its words are letters and digits only (`search_words`),
+/// so they cannot break out of the quotes they are put in.
+#[derive(Clone)]
+struct SearchSql {
+    /// Every word in the name or the description, the last as a prefix.
+    anywhere: (&'static str, String, &'static str),
+    /// The same in the name alone (RELEVANCE's first tier).
+    in_name: (&'static str, String, &'static str),
+}
+
+impl SearchSql {
+    fn new(conn: &Conn<'_>, words: &[String]) -> Option<Self> {
+        let (last, rest) = words.split_last()?;
+        Some(match conn {
+            Conn::Pg(..) => {
+                // A tsquery of lexemes taken as written: 'one' & 'two':*
+                let mut terms: Vec<String> = rest.iter().map(|w| format!("'{w}'")).collect();
+                terms.push(format!("'{last}':*"));
+                let query = terms.join(" & ");
+                Self {
+                    anywhere: (
+                        "products.search_vector @@ CAST(",
+                        query.clone(),
+                        " AS tsquery)",
+                    ),
+                    in_name: (
+                        "array_to_tsvector(array_remove(string_to_array(products.search_name, ' '), '')) \
+                         @@ CAST(",
+                        query,
+                        " AS tsquery)",
+                    ),
+                }
+            }
+            Conn::Sqlite(_) => {
+                // FTS5: "one" "two"* (every phrase must match); with a column filter for the name.
+                let phrase =
+                    |w: &String, prefix: bool| format!("\"{w}\"{}", if prefix { "*" } else { "" });
+                let mut anywhere: Vec<String> = rest.iter().map(|w| phrase(w, false)).collect();
+                anywhere.push(phrase(last, true));
+                let in_name: Vec<String> = anywhere
+                    .iter()
+                    .map(|p| format!("search_name : {p}"))
+                    .collect();
+                let fts =
+                    "products.id IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ";
+                Self {
+                    anywhere: (fts, anywhere.join(" "), ")"),
+                    in_name: (fts, in_name.join(" AND "), ")"),
+                }
+            }
         })
     }
 }
 
+/// `$sql`, a `(before, bound text, after)` triple, as a boolean SQL expression.
+macro_rules! bound_sql {
+    ($sql:expr) => {{
+        let (before, text, after) = $sql;
+        diesel::dsl::sql::<diesel::sql_types::Bool>(before)
+            .bind::<diesel::sql_types::Text, _>(text)
+            .sql(after)
+    }};
+}
+
+/// RELEVANCE's tier of a product: 0 when the search matches in its name, else 1.
+macro_rules! tier {
+    ($search:expr) => {{
+        let (before, text, after) = $search.in_name.clone();
+        diesel::dsl::sql::<diesel::sql_types::BigInt>("(CASE WHEN ")
+            .sql(before)
+            .bind::<diesel::sql_types::Text, _>(text)
+            .sql(after)
+            .sql(" THEN 0 ELSE 1 END)")
+    }};
+}
+
 /// The tenant's live products that `filter` keeps, as a boxed query of the backend at hand.
 macro_rules! live_matching {
-    ($tenant:expr, $filter:expr, $pattern:expr) => {{
+    ($tenant:expr, $filter:expr, $search:expr) => {{
         let mut query = products::table
             .of_tenant($tenant)
             .filter(products::deleted_at.is_null())
             .into_boxed();
-        if let Some(pattern) = $pattern {
-            query = query.filter(lower(products::name).like(lower(pattern)).escape('\\'));
+        if let Some(search) = $search {
+            query = query.filter(bound_sql!(search.anywhere.clone()));
         }
         if let Some(min) = $filter.min_price {
             query = query.filter(products::price_cents.ge(min.cents()));
@@ -102,13 +165,28 @@ pub async fn list(
             query.select(ProductRow::as_select()).load(c).await
         })?);
     }
-    let pattern = filter.like_pattern();
+    let search = search_sql(conn, filter);
     let from = walk.from.cloned();
     Ok(with_conn!(conn, |c| {
-        let query = live_matching!(tenant, filter, pattern.as_ref());
+        let query = live_matching!(tenant, filter, search.as_ref());
         let from = from.clone();
         let query = match (walk.key, walk.descending) {
-            (SortKey::Id | SortKey::Relevance, descending) => {
+            (SortKey::Relevance, descending) => match search.as_ref() {
+                Some(search) => {
+                    let seek = match from {
+                        Some(Position::Relevance(tier, id)) => Some((tier, id)),
+                        _ => None,
+                    };
+                    if descending {
+                        walk_by!(query, tier!(search), seek, desc)
+                    } else {
+                        walk_by!(query, tier!(search), seek, asc)
+                    }
+                }
+                // Refused before (RELEVANCE needs a search); by id if it came here anyway.
+                None => query.order(products::id.asc()),
+            },
+            (SortKey::Id, descending) => {
                 let seek = from.as_ref().map(Position::id);
                 match (seek, descending) {
                     (Some(id), false) => {
@@ -174,11 +252,19 @@ pub async fn list(
     })?)
 }
 
+/// The filter's search for the backend at hand.
+fn search_sql(conn: &Conn<'_>, filter: &ProductFilter) -> Option<SearchSql> {
+    filter
+        .search
+        .as_ref()
+        .and_then(|search| SearchSql::new(conn, &search.words()))
+}
+
 /// How many live products of the tenant `filter` keeps.
 pub async fn count(conn: &mut Conn<'_>, tenant: TenantId, filter: &ProductFilter) -> DbResult<i64> {
-    let pattern = filter.like_pattern();
+    let search = search_sql(conn, filter);
     Ok(with_conn!(conn, |c| {
-        live_matching!(tenant, filter, pattern.as_ref())
+        live_matching!(tenant, filter, search.as_ref())
             .count()
             .get_result(c)
             .await

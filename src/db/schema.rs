@@ -40,6 +40,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         name_key -> Text,
+        search_name -> Text,
+        search_description -> Text,
     }
 }
 

@@ -124,11 +124,55 @@ impl Search {
         }
         Ok(Some(Self(value.to_owned())))
     }
+
+    /// The search's words as the search indexes hold words (`search_words`), at most
+    /// `MAX_SEARCH_WORDS`; none when it holds no letter or digit.
+    pub fn words(&self) -> Vec<String> {
+        search_words(&self.0)
+            .split(' ')
+            .filter(|word| !word.is_empty())
+            .take(MAX_SEARCH_WORDS)
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// Words of a search beyond these are left out.
+pub const MAX_SEARCH_WORDS: usize = 16;
+
+/// Text as the search indexes hold it, the same on both backends: its words (runs of letters and
+/// digits), in lower case and without accents ("Crème Brûlée!" -> "creme brulee"), joined by single
+/// spaces. Neither database's own tokenizer is used, so both find the same products.
+pub fn search_words(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    use unicode_normalization::char::is_combining_mark;
+    let folded: String = text
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect();
+    folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_words_fold_case_and_accents() {
+        assert_eq!(
+            search_words("Crème  Brûlée! 100%-Cotton"),
+            "creme brulee 100 cotton"
+        );
+        assert_eq!(search_words("  ¿?  "), "");
+        assert_eq!(search_words("Ärger über Öl"), "arger uber ol");
+        let search = Search::parse("s", Some("Wat")).unwrap().unwrap();
+        assert_eq!(search.words(), ["wat"]);
+    }
 
     #[test]
     fn bounds() {

@@ -10,7 +10,9 @@ mod money;
 mod people;
 mod stores;
 
-pub use commerce::{Address, Description, IdempotencyKey, ProductName, Quantity, Search, Stock};
+pub use commerce::{
+    Address, Description, IdempotencyKey, ProductName, Quantity, Search, Stock, search_words,
+};
 pub use money::Money;
 pub use people::{Email, Password, PersonName, Username};
 pub use stores::{Domain, StoreName, normalize_host};

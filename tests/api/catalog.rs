@@ -14,7 +14,7 @@ on_both_backends!(
     anyone_in_the_store_reads_the_catalog,
     pages_follow_ids_across_inserts,
     page_arguments_are_checked,
-    search_matches_part_of_the_name_without_case,
+    search_matches_words_without_case_or_accents,
     updates_change_only_the_fields_given,
     deleted_products_leave_the_catalog,
     another_stores_product_does_not_exist_here,
@@ -311,50 +311,110 @@ async fn page_arguments_are_checked(app: TestApp) {
     }
 }
 
-async fn search_matches_part_of_the_name_without_case(app: TestApp) {
+async fn search_matches_words_without_case_or_accents(app: TestApp) {
     let store = app.store("vendor1").await;
-    for name in [
-        "Blue Watch",
-        "WATCHBAND",
-        "Red Shoe",
-        "100% Cotton",
-        "snake_case",
-        "Plain",
+    for (name, description) in [
+        ("Blue Watch", "For divers"),
+        ("WATCHBAND", ""),
+        ("Red Shoe", ""),
+        ("100% Cotton", ""),
+        ("snake_case", ""),
+        ("Plain", "goes with a blue watch"),
+        ("Crème Brûlée Kit", "Caramélisez !"),
     ] {
-        create_product(&app, &store, name, json!("1.00"), 1).await;
+        app.as_user(&store, &store.owner)
+            .send(
+                "mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }",
+                json!({ "input": { "name": name, "description": description, "price": "1.00", "stock": 1 } }),
+            )
+            .await
+            .data();
     }
     let anonymous = || app.gql().tenant(&store.domain);
-    let found = list(anonymous(), "(search: \"watch\")").await;
-    assert_eq!(names(&found), ["Blue Watch", "WATCHBAND"]);
-    assert_eq!(found["totalCount"], 2);
+    let found = |args: &'static str| async move { names(&list(anonymous(), args).await) };
+    // The last word may be the start of a word; every word must match, in the name or description.
     assert_eq!(
-        names(&list(anonymous(), "(search: \"%\")").await),
-        ["100% Cotton"]
+        found("(search: \"watch\")").await,
+        ["Blue Watch", "WATCHBAND", "Plain"]
     );
     assert_eq!(
-        names(&list(anonymous(), "(search: \"_\")").await),
-        ["snake_case"]
+        found("(search: \"WAT\")").await,
+        ["Blue Watch", "WATCHBAND", "Plain"]
     );
     assert_eq!(
-        names(&list(anonymous(), "(search: \"nothing\")").await),
-        Vec::<String>::new()
+        found("(search: \"blue watch\")").await,
+        ["Blue Watch", "Plain"]
     );
     assert_eq!(
-        list(anonymous(), "(search: \"  \")").await["totalCount"],
-        6,
-        "a blank search lists all"
+        found("(search: \"watch blue\")").await,
+        ["Blue Watch", "Plain"]
     );
+    assert_eq!(
+        found("(search: \"blu wat\")").await,
+        Vec::<String>::new(),
+        "only the last is a prefix"
+    );
+    assert_eq!(
+        found("(search: \"atch\")").await,
+        Vec::<String>::new(),
+        "words, not substrings"
+    );
+    assert_eq!(found("(search: \"divers\")").await, ["Blue Watch"]);
+    assert_eq!(found("(search: \"snake\")").await, ["snake_case"]);
+    assert_eq!(found("(search: \"cotton 100\")").await, ["100% Cotton"]);
+    // Without case or accents, either way.
+    assert_eq!(
+        found("(search: \"creme brulee\")").await,
+        ["Crème Brûlée Kit"]
+    );
+    assert_eq!(found("(search: \"BRÛLÉE\")").await, ["Crème Brûlée Kit"]);
+    assert_eq!(
+        found("(search: \"caramelisez\")").await,
+        ["Crème Brûlée Kit"]
+    );
+    assert_eq!(found("(search: \"nothing\")").await, Vec::<String>::new());
+    let counted = list(anonymous(), "(search: \"watch\")").await;
+    assert_eq!(counted["totalCount"], 3);
+    for blank in ["(search: \"  \")", "(search: \"%\")", "(search: \"_ - !\")"] {
+        assert_eq!(
+            list(anonymous(), blank).await["totalCount"],
+            7,
+            "{blank}: no words, no search"
+        );
+    }
 
-    let first = list(anonymous(), "(search: \"e\", first: 2)").await;
-    assert_eq!(names(&first), ["Blue Watch", "Red Shoe"]);
-    let cursor = first["pageInfo"]["endCursor"].as_str().unwrap();
-    let rest = list(
+    // RELEVANCE: matches in the name before matches in the description, then by id; paged both ways.
+    let ranked = found("(search: \"blue watch\", sortKey: RELEVANCE)").await;
+    assert_eq!(ranked, ["Blue Watch", "Plain"]);
+    let ranked = found("(search: \"watch\", sortKey: RELEVANCE, reverse: true)").await;
+    assert_eq!(ranked, ["Plain", "WATCHBAND", "Blue Watch"]);
+    let first = list(
         anonymous(),
-        &format!("(search: \"e\", first: 2, after: \"{cursor}\")"),
+        "(search: \"watch\", sortKey: RELEVANCE, first: 2)",
     )
     .await;
-    assert_eq!(names(&rest), ["snake_case"]);
-    assert_eq!(rest["pageInfo"]["hasNextPage"], false);
+    assert_eq!(names(&first), ["Blue Watch", "WATCHBAND"]);
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    let cursor = first["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+    let rest = list(
+        anonymous(),
+        &format!("(search: \"watch\", sortKey: RELEVANCE, first: 2, after: \"{cursor}\")"),
+    )
+    .await;
+    assert_eq!(names(&rest), ["Plain"]);
+    assert_eq!(
+        (
+            &rest["pageInfo"]["hasNextPage"],
+            &rest["pageInfo"]["hasPreviousPage"]
+        ),
+        (&json!(false), &json!(true))
+    );
+    let last = list(
+        anonymous(),
+        "(search: \"watch\", sortKey: RELEVANCE, last: 2)",
+    )
+    .await;
+    assert_eq!(names(&last), ["WATCHBAND", "Plain"]);
 }
 
 async fn updates_change_only_the_fields_given(app: TestApp) {

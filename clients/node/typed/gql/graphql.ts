@@ -394,8 +394,9 @@ export type Query = {
   product?: Maybe<Product>;
   /**
    * The store's products, in the order of `sortKey` (ties by id), `reverse`d when asked, paged
-   * forward (`first`, `after`) or backward (`last`, `before`). `search` matches part of the name,
-   * without case; `filter` keeps a price range and (un)available products.
+   * forward (`first`, `after`) or backward (`last`, `before`). With `search`, every word must be a
+   * word of the name or description (the last may be the start of one), without case or accents;
+   * `filter` keeps a price range and (un)available products.
    */
   products: ProductConnection;
   /** The store's staff, active or not, by id. */
