@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use crate::catalog::listing::{Position, ProductFilter, SortKey};
 use crate::catalog::model::{NewProduct, ProductChanges, ProductRow};
 use crate::db::schema::products;
-use crate::db::{CacheWrite, Conn, DbResult, TenantId, TenantTable as _, now};
+use crate::db::{CacheWrite, Conn, DbResult, Explain, TenantId, TenantTable as _, now};
 use crate::{each_pipelined, with_conn};
 
 /// A search as each backend's index reads it. Its words are letters and digits only (`search_words`),
@@ -136,40 +136,13 @@ macro_rules! walk_by {
     }};
 }
 
-/// Which way a listing's query walks the sort: `descending`, starting strictly beyond `from`.
-pub struct Walk<'a> {
-    pub key: SortKey,
-    pub descending: bool,
-    pub from: Option<&'a Position>,
-    pub limit: i64,
-}
-
-/// Live products of the tenant that `filter` keeps, in the order of `walk`, at most `walk.limit`.
-pub async fn list(
-    conn: &mut Conn<'_>,
-    tenant: TenantId,
-    filter: &ProductFilter,
-    walk: &Walk<'_>,
-) -> DbResult<Vec<ProductRow>> {
-    let plain = filter.is_everything() && !walk.descending && walk.key == SortKey::Id;
-    if plain {
-        // The hot path (a plain page) is a static query, so the driver keeps it prepared.
-        let after = walk.from.map_or(0, Position::id);
-        let query = products::table
-            .of_tenant(tenant)
-            .filter(products::deleted_at.is_null())
-            .filter(products::id.gt(after))
-            .order(products::id.asc())
-            .limit(walk.limit);
-        return Ok(with_conn!(conn, |c| {
-            query.select(ProductRow::as_select()).load(c).await
-        })?);
-    }
-    let search = search_sql(conn, filter);
-    let from = walk.from.cloned();
-    Ok(with_conn!(conn, |c| {
+/// The listing's query: the products `$filter` keeps (with `$search`, its backend's form), in the order
+/// of `$walk` from beyond `$from`, at most `$walk.limit`, as a boxed query of the backend at hand.
+macro_rules! listing {
+    ($tenant:expr, $filter:expr, $search:expr, $walk:expr, $from:expr) => {{
+        let (tenant, filter, search, walk) = ($tenant, $filter, $search, $walk);
         let query = live_matching!(tenant, filter, search.as_ref());
-        let from = from.clone();
+        let from = $from;
         let query = match (walk.key, walk.descending) {
             (SortKey::Relevance, descending) => match search.as_ref() {
                 Some(search) => {
@@ -244,12 +217,63 @@ pub async fn list(
                 }
             }
         };
-        query
-            .limit(walk.limit)
-            .select(ProductRow::as_select())
+        query.limit(walk.limit).select(ProductRow::as_select())
+    }};
+}
+
+/// Which way a listing's query walks the sort: `descending`, starting strictly beyond `from`.
+pub struct Walk<'a> {
+    pub key: SortKey,
+    pub descending: bool,
+    pub from: Option<&'a Position>,
+    pub limit: i64,
+}
+
+/// Live products of the tenant that `filter` keeps, in the order of `walk`, at most `walk.limit`.
+pub async fn list(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    filter: &ProductFilter,
+    walk: &Walk<'_>,
+) -> DbResult<Vec<ProductRow>> {
+    let plain = filter.is_everything() && !walk.descending && walk.key == SortKey::Id;
+    if plain {
+        // The hot path (a plain page) is a static query, so the driver keeps it prepared.
+        let after = walk.from.map_or(0, Position::id);
+        let query = products::table
+            .of_tenant(tenant)
+            .filter(products::deleted_at.is_null())
+            .filter(products::id.gt(after))
+            .order(products::id.asc())
+            .limit(walk.limit);
+        return Ok(with_conn!(conn, |c| {
+            query.select(ProductRow::as_select()).load(c).await
+        })?);
+    }
+    let search = search_sql(conn, filter);
+    let from = walk.from.cloned();
+    Ok(with_conn!(conn, |c| {
+        listing!(tenant, filter, search.as_ref(), walk, from.clone())
             .load(c)
             .await
     })?)
+}
+
+/// PostgreSQL's plan of the listing `list` would run (`EXPLAIN`, a line per row); `None` on SQLite.
+/// For checking that every sort and search is served from an index.
+pub async fn explain_list(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    filter: &ProductFilter,
+    walk: &Walk<'_>,
+) -> DbResult<Option<Vec<String>>> {
+    let search = search_sql(conn, filter);
+    let from = walk.from.cloned();
+    let Conn::Pg(pg, _) = conn else {
+        return Ok(None);
+    };
+    let query = listing!(tenant, filter, search.as_ref(), walk, from);
+    Ok(Some(Explain(query).load::<String>(&mut **pg).await?))
 }
 
 /// The filter's search for the backend at hand.

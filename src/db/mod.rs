@@ -11,6 +11,7 @@
 
 mod cached;
 mod error;
+mod explain;
 mod migrate;
 pub mod notify;
 pub mod schema;
@@ -37,6 +38,7 @@ use crate::config::{Config, DatabaseUrl, DbPooler};
 pub use cached::CacheWrite;
 pub use diesel_async::pooled_connection::deadpool::PoolError;
 pub use error::{DbError, DbResult};
+pub use explain::Explain;
 pub use migrate::run_migrations;
 pub use setting::TenantSetting;
 pub use tenant::{TenantId, TenantTable};

@@ -433,3 +433,80 @@ fn page_walks_on_sqlite() {
 fn page_walks_on_postgres() {
     page_walks_see_each_product_once(Backend::Postgres);
 }
+
+/// PostgreSQL's plan of every sort, both ways, from the start and from a cursor, with and without a
+/// filter, in a store of 20,000 products: an index scan, and no sort of the store's products.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_listing_is_served_from_an_index() {
+    use chrono::NaiveDate;
+    use multistore::catalog::listing::{Position, ProductFilter, SortKey};
+    use multistore::catalog::store::{Walk, explain_list};
+    use multistore::db::TenantId;
+    use multistore::values::Money;
+
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let store = app.store("vendor1").await;
+    let vendor: i64 = store.id.parse().unwrap();
+    app.admin
+        .batch_execute(&format!(
+            "INSERT INTO products (vendor_id, name, name_key, search_name, search_description, description,
+                                   price_cents, stock, created_at, updated_at)
+             SELECT {vendor}, 'Product ' || g, 'product ' || g, 'product ' || g || ' ' ||
+                    (ARRAY['blue', 'red', 'watch', 'shoe'])[1 + g % 4], '', '', g % 5000, g % 3,
+                    now() - (g || ' seconds')::interval, now() - ((g * 7) % 20000 || ' seconds')::interval
+             FROM generate_series(1, 20000) g;
+             ANALYZE products;"
+        ))
+        .await
+        .unwrap();
+    let tenant = TenantId(vendor);
+    let mut pooled = app.state.db.tenant(tenant).await.unwrap();
+    let at = NaiveDate::from_ymd_opt(2026, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    let positions = [
+        (SortKey::Id, Position::Id(10_000)),
+        (SortKey::Name, Position::Name("product 5".into(), 10_000)),
+        (SortKey::Price, Position::Price(2_500, 10_000)),
+        (SortKey::CreatedAt, Position::CreatedAt(at, 10_000)),
+        (SortKey::UpdatedAt, Position::UpdatedAt(at, 10_000)),
+    ];
+    let filters = [
+        ProductFilter::default(),
+        ProductFilter {
+            in_stock: Some(true),
+            min_price: Some(Money::from_cents(100)),
+            ..ProductFilter::default()
+        },
+    ];
+    for (key, position) in &positions {
+        for filter in &filters {
+            for descending in [false, true] {
+                for from in [None, Some(position)] {
+                    let walk = Walk {
+                        key: *key,
+                        descending,
+                        from,
+                        limit: 21,
+                    };
+                    let plan = explain_list(&mut pooled.conn(), tenant, filter, &walk)
+                        .await
+                        .unwrap()
+                        .expect("a plan on PostgreSQL");
+                    let text = plan.join("\n");
+                    assert!(
+                        text.contains("Index"),
+                        "{key:?} desc={descending} from={from:?}:\n{text}"
+                    );
+                    assert!(
+                        !text.contains("Sort"),
+                        "{key:?} desc={descending} from={from:?}:\n{text}"
+                    );
+                }
+            }
+        }
+    }
+    // Searches are left out here: PostgreSQL estimates prefix matches of a tsquery poorly (400 of
+    // 20,000 for a word that matches one), and for RELEVANCE it may scan the table (the issue's note).
+}
