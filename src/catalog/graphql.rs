@@ -9,7 +9,7 @@ use crate::catalog::{Catalog, ProductRow};
 use crate::db::TenantId;
 use crate::error::{AppError, AppResult};
 use crate::graphql::ContextExt as _;
-use crate::graphql::pagination::{DEFAULT_PAGE, MAX_PAGE, parse_id};
+use crate::graphql::pagination::{DEFAULT_PAGE, page_size, parse_id};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::identity::{Role, RoleGuard};
 use crate::values::{Description, Money, ProductName, Search, Stock};
@@ -124,12 +124,7 @@ fn page_request(
         (_, Some(last)) => ("last", last),
         (first, None) => ("first", first.unwrap_or(DEFAULT_PAGE)),
     };
-    if !(1..=MAX_PAGE).contains(&size) {
-        return Err(AppError::bad_input(
-            field,
-            format!("{field} must be between 1 and {MAX_PAGE}"),
-        ));
-    }
+    let size = page_size(field, size)?;
     let cursors = Cursors::new(sort, &filter);
     let read = |field: &str, cursor: Option<String>| {
         cursor
@@ -157,7 +152,7 @@ fn page_request(
             filter,
             sort,
             direction,
-            size: i64::from(size),
+            size,
         },
         cursors,
     ))
@@ -247,8 +242,7 @@ impl CatalogQuery {
         let tenant = ctx.request().tenant_id()?;
         let key: SortKey = sort_key.unwrap_or(ProductSortKeyValue::Id).into();
         let filter = ProductFilter {
-            // A search of no letter or digit ("%") is no search.
-            search: Search::parse("search", search.as_deref())?.filter(|s| !s.words().is_empty()),
+            search: Search::parse("search", search.as_deref())?,
             min_price: filter
                 .as_ref()
                 .and_then(|f| f.min_price.as_ref())

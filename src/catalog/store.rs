@@ -173,51 +173,52 @@ macro_rules! listing {
                 }
             }
             (SortKey::Name, descending) => {
-                let seek = match from {
-                    Some(Position::Name(value, id)) => Some((value, id)),
-                    _ => None,
-                };
-                if descending {
-                    walk_by!(query, products::name_key, seek, desc)
-                } else {
-                    walk_by!(query, products::name_key, seek, asc)
-                }
+                by_column!(query, from, descending, Position::Name, products::name_key)
             }
             (SortKey::Price, descending) => {
-                let seek = match from {
-                    Some(Position::Price(value, id)) => Some((value, id)),
-                    _ => None,
-                };
-                if descending {
-                    walk_by!(query, products::price_cents, seek, desc)
-                } else {
-                    walk_by!(query, products::price_cents, seek, asc)
-                }
+                by_column!(
+                    query,
+                    from,
+                    descending,
+                    Position::Price,
+                    products::price_cents
+                )
             }
             (SortKey::CreatedAt, descending) => {
-                let seek = match from {
-                    Some(Position::CreatedAt(value, id)) => Some((value, id)),
-                    _ => None,
-                };
-                if descending {
-                    walk_by!(query, products::created_at, seek, desc)
-                } else {
-                    walk_by!(query, products::created_at, seek, asc)
-                }
+                by_column!(
+                    query,
+                    from,
+                    descending,
+                    Position::CreatedAt,
+                    products::created_at
+                )
             }
             (SortKey::UpdatedAt, descending) => {
-                let seek = match from {
-                    Some(Position::UpdatedAt(value, id)) => Some((value, id)),
-                    _ => None,
-                };
-                if descending {
-                    walk_by!(query, products::updated_at, seek, desc)
-                } else {
-                    walk_by!(query, products::updated_at, seek, asc)
-                }
+                by_column!(
+                    query,
+                    from,
+                    descending,
+                    Position::UpdatedAt,
+                    products::updated_at
+                )
             }
         };
         query.limit(walk.limit).select(ProductRow::as_select())
+    }};
+}
+
+/// `walk_by!` on a column whose positions are `$variant(value, id)`, either way.
+macro_rules! by_column {
+    ($query:expr, $from:expr, $descending:expr, $variant:path, $col:expr) => {{
+        let seek = match $from {
+            Some($variant(value, id)) => Some((value, id)),
+            _ => None,
+        };
+        if $descending {
+            walk_by!($query, $col, seek, desc)
+        } else {
+            walk_by!($query, $col, seek, asc)
+        }
     }};
 }
 

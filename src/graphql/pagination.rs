@@ -41,15 +41,21 @@ pub struct Page {
     pub after: Option<i64>,
 }
 
+/// A page size asked for in the argument `field` (`first` or `last`): 1 to 100, else `BAD_USER_INPUT`.
+pub fn page_size(field: &str, size: i32) -> AppResult<i64> {
+    if !(1..=MAX_PAGE).contains(&size) {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    Ok(i64::from(size))
+}
+
 impl Page {
     /// Checks `first` (1 to 100) and decodes `after`; either wrong is `BAD_USER_INPUT` on that argument.
     pub fn new(first: i32, after: Option<&str>) -> AppResult<Self> {
-        if !(1..=MAX_PAGE).contains(&first) {
-            return Err(AppError::bad_input(
-                "first",
-                format!("first must be between 1 and {MAX_PAGE}"),
-            ));
-        }
+        let first = page_size("first", first)?;
         let after = after
             .map(|cursor| {
                 IdCursor::decode_cursor(cursor).map(|c| c.0).map_err(|_| {
@@ -57,10 +63,7 @@ impl Page {
                 })
             })
             .transpose()?;
-        Ok(Self {
-            first: i64::from(first),
-            after,
-        })
+        Ok(Self { first, after })
     }
 
     /// Rows to fetch: one more than the page, to learn whether a next page exists.

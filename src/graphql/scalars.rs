@@ -21,12 +21,13 @@ impl ScalarType for DateTime {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(
-            self.0
-                .and_utc()
-                .to_rfc3339_opts(SecondsFormat::Micros, true),
-        )
+        Value::String(rfc3339(self.0))
     }
+}
+
+/// How the API writes an instant (in `DateTime`, and in webhook payloads).
+pub fn rfc3339(at: NaiveDateTime) -> String {
+    at.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 impl From<NaiveDateTime> for DateTime {

@@ -111,7 +111,7 @@ text_value!(
 );
 
 impl Search {
-    /// A search term; blank or absent means no search.
+    /// A search term; blank, absent or without a letter or digit (`"%"`) means no search.
     pub fn parse(field: &str, value: Option<&str>) -> Parsed<Option<Self>> {
         let Some(value) = value.map(str::trim).filter(|value| !value.is_empty()) else {
             return Ok(None);
@@ -122,11 +122,14 @@ impl Search {
                 format!("a search has at most {MAX_SEARCH} characters"),
             ));
         }
+        if search_words(value).is_empty() {
+            return Ok(None);
+        }
         Ok(Some(Self(value.to_owned())))
     }
 
     /// The search's words as the search indexes hold words (`search_words`), at most
-    /// `MAX_SEARCH_WORDS`; none when it holds no letter or digit.
+    /// `MAX_SEARCH_WORDS`; at least one.
     pub fn words(&self) -> Vec<String> {
         search_words(&self.0)
             .split(' ')
@@ -172,6 +175,7 @@ mod tests {
         assert_eq!(search_words("Ärger über Öl"), "arger uber ol");
         let search = Search::parse("s", Some("Wat")).unwrap().unwrap();
         assert_eq!(search.words(), ["wat"]);
+        assert_eq!(Search::parse("s", Some("% _ !")), Ok(None));
     }
 
     #[test]

@@ -2,17 +2,12 @@
 //! {"order": {..}}}`, the order as the event left it, with its scalar fields, `customerId` and `items`,
 //! named as in the schema.
 
-use chrono::{NaiveDateTime, SecondsFormat};
 use serde_json::{Value, json};
 
+use crate::graphql::scalars::rfc3339;
 use crate::orders::model::{LoggedEvent, OrderItemRow};
 use crate::values::Money;
 use crate::webhooks::model::Topic;
-
-/// RFC 3339 in UTC, as the schema's `DateTime`.
-fn rfc3339(at: NaiveDateTime) -> String {
-    at.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true)
-}
 
 pub fn body(logged: &LoggedEvent, items: &[OrderItemRow]) -> Value {
     let event = &logged.event;

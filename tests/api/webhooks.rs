@@ -273,11 +273,31 @@ async fn a_delivery_is_signed_and_retried_until_answered(app: TestApp) {
         (&json!("DELIVERED"), &json!(3), &json!(200), &Value::Null)
     );
     assert_eq!(delivery["eventId"], json!(received[0].event_id));
+    // A change is `order.updated`, to an endpoint registered for it.
+    let updates = Receiver::start(0).await;
+    let (_, update_secret) =
+        create_webhook(&app, &store, &updates.url, json!(["ORDER_UPDATED"])).await;
     set_status(&app, &store, &store.owner, &order, "PROCESSING")
         .await
         .data();
+    let update = updates.wait_for(1).await[0].clone();
+    assert!(signed_with(&update, &update_secret));
+    let body: Value = serde_json::from_str(&update.body).unwrap();
+    assert_eq!(
+        (
+            &body["type"],
+            &body["data"]["order"]["id"],
+            &body["data"]["order"]["status"]
+        ),
+        (&json!("order.updated"), &order["id"], &json!("PROCESSING"))
+    );
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(receiver.received().len(), 3);
+    assert_eq!(
+        updates.received().len(),
+        1,
+        "the placing came before it was registered"
+    );
 
     // Asked for again, it is sent once more.
     let again = app
