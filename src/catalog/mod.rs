@@ -3,7 +3,9 @@
 
 pub mod graphql;
 pub mod listing;
+pub mod listing_store;
 pub mod model;
+mod search_sql;
 pub mod service;
 pub mod store;
 

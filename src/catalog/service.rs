@@ -3,8 +3,9 @@
 
 use crate::catalog::ProductRow;
 use crate::catalog::listing::{Position, ProductFilter, Sort};
+use crate::catalog::listing_store::{self, Walk};
 use crate::catalog::model::{NewProduct, ProductChanges, name_key};
-use crate::catalog::store::{self, Walk};
+use crate::catalog::store;
 use crate::db::{Db, TenantId, now};
 use crate::error::{AppError, AppResult};
 use crate::values::{Description, Money, ProductName, Stock, search_words};
@@ -78,7 +79,7 @@ impl Catalog {
             from,
             limit: request.size + 1,
         };
-        let mut rows = store::list(&mut conn, tenant, &request.filter, &walk).await?;
+        let mut rows = listing_store::list(&mut conn, tenant, &request.filter, &walk).await?;
         let more = rows.len() as i64 > request.size;
         rows.truncate(request.size as usize);
         // Whether anything stands on the cursor's other side (the cursor's own product included):
@@ -93,7 +94,7 @@ impl Catalog {
                     from: Some(&past),
                     limit: 1,
                 };
-                !store::list(&mut conn, tenant, &request.filter, &back)
+                !listing_store::list(&mut conn, tenant, &request.filter, &back)
                     .await?
                     .is_empty()
             }
@@ -117,7 +118,7 @@ impl Catalog {
 
     pub async fn count(&self, tenant: TenantId, filter: &ProductFilter) -> AppResult<i64> {
         let mut pooled = self.db.tenant(tenant).await?;
-        Ok(store::count(&mut pooled.conn(), tenant, filter).await?)
+        Ok(listing_store::count(&mut pooled.conn(), tenant, filter).await?)
     }
 
     /// A live product of the store, if it has one.

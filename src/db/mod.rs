@@ -14,6 +14,7 @@ mod error;
 mod explain;
 mod migrate;
 pub mod notify;
+mod predicate;
 pub mod schema;
 pub mod setting;
 mod tenant;
@@ -38,8 +39,9 @@ use crate::config::{Config, DatabaseUrl, DbPooler};
 pub use cached::CacheWrite;
 pub use diesel_async::pooled_connection::deadpool::PoolError;
 pub use error::{DbError, DbResult};
-pub use explain::Explain;
+pub use explain::explain;
 pub use migrate::run_migrations;
+pub use predicate::Predicate;
 pub use setting::TenantSetting;
 pub use tenant::{TenantId, TenantTable};
 

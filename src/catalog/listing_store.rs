@@ -1,0 +1,494 @@
+//! The catalog listing's queries: a store's live products, filtered, in one of the sorts, keyset-paged
+//! from a position, each sort walked down its own index (`(vendor_id, column, id)`, live rows only).
+//!
+//! A search cannot be served by one index in a sort's order, and which plan is right depends on how
+//! many products match, which PostgreSQL's statistics cannot say for a rare word. So a search reads its
+//! page in at most three statements, each bounded whatever the store's size:
+//! 1. the position `WALK_BOUND` products further down the sort (index only, no search);
+//! 2. the matches up to there, checked row by row on the sort's index (a common word fills its page
+//!    here, after reading a few products);
+//! 3. only if the page is not full and the store goes on: the rest from the search index, beyond that
+//!    position (a rare word: few matches, sorted).
+//!
+//! RELEVANCE (name matches first, then the rest, each by id) reads its two tiers as two id-ordered
+//! searches.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::catalog::listing::{Position, ProductFilter, SortKey};
+use crate::catalog::model::ProductRow;
+use crate::catalog::search_sql::{Scope, SearchSql};
+use crate::db::schema::products;
+use crate::db::{Conn, DbResult, Predicate, TenantId, TenantTable as _, explain};
+use crate::with_conn;
+
+/// How far down a sort a search checks products one by one before it turns to the search index: a
+/// page of a word in more than one product in ~100 comes from the walk; a rarer word's from the index.
+pub const WALK_BOUND: i64 = 2048;
+
+/// Which way a listing walks its sort: `descending`, starting strictly beyond `from`, at most `limit`.
+pub struct Walk<'a> {
+    pub key: SortKey,
+    pub descending: bool,
+    pub from: Option<&'a Position>,
+    pub limit: i64,
+}
+
+/// One statement of a listing: the live products `filter` keeps (and `condition`, a search's form),
+/// strictly beyond `from` and up to `to` (included) in the order of `key` (for RELEVANCE's tiers: by id).
+#[derive(Clone)]
+struct Step<'a> {
+    filter: &'a ProductFilter,
+    condition: Option<Predicate>,
+    /// Ordered by an expression of the sort's column instead of the column, so that no planner walks
+    /// the sort's index to find the few matches the condition reads from the search index.
+    fenced: bool,
+    key: SortKey,
+    descending: bool,
+    from: Option<Position>,
+    to: Option<Position>,
+    limit: i64,
+    offset: i64,
+}
+
+impl<'a> Step<'a> {
+    fn new(
+        filter: &'a ProductFilter,
+        key: SortKey,
+        walk: &Walk<'_>,
+        from: Option<Position>,
+    ) -> Self {
+        Self {
+            filter,
+            condition: None,
+            fenced: false,
+            key,
+            descending: walk.descending,
+            from,
+            to: None,
+            limit: walk.limit,
+            offset: 0,
+        }
+    }
+}
+
+/// The tenant's live products that `$filter` keeps, and `$condition`, as a boxed query.
+macro_rules! kept {
+    ($tenant:expr, $filter:expr, $condition:expr) => {{
+        let filter = $filter;
+        let mut query = products::table
+            .of_tenant($tenant)
+            .filter(products::deleted_at.is_null())
+            .into_boxed();
+        if let Some(condition) = $condition {
+            query = query.filter(condition);
+        }
+        if let Some(min) = filter.min_price {
+            query = query.filter(products::price_cents.ge(min.cents()));
+        }
+        if let Some(max) = filter.max_price {
+            query = query.filter(products::price_cents.le(max.cents()));
+        }
+        match filter.in_stock {
+            Some(true) => query = query.filter(products::stock.gt(0)),
+            Some(false) => query = query.filter(products::stock.eq(0)),
+            None => {}
+        }
+        query
+    }};
+}
+
+/// `$query` between `$step`'s positions on `$col` (its positions `$variant(value, id)`), ordered by it
+/// then id (`$name`: the column's SQL, for the fenced order). Ascending, from `(v, i)`:
+/// `col >= v AND (col > v OR id > i)`, so the index range starts at the position (mirrored descending,
+/// and for the end).
+macro_rules! by_column {
+    ($query:expr, $step:expr, $variant:path, $col:path, $name:literal) => {{
+        let (mut query, step) = ($query, $step);
+        if let Some($variant(value, id)) = step.from.clone() {
+            query = if step.descending {
+                query.filter(
+                    $col.le(value.clone())
+                        .and($col.lt(value).or(products::id.lt(id))),
+                )
+            } else {
+                query.filter(
+                    $col.ge(value.clone())
+                        .and($col.gt(value).or(products::id.gt(id))),
+                )
+            };
+        }
+        if let Some($variant(value, id)) = step.to.clone() {
+            query = if step.descending {
+                query.filter(
+                    $col.ge(value.clone())
+                        .and($col.gt(value).or(products::id.ge(id))),
+                )
+            } else {
+                query.filter(
+                    $col.le(value.clone())
+                        .and($col.lt(value).or(products::id.le(id))),
+                )
+            };
+        }
+        let fenced = diesel::dsl::sql::<diesel::dsl::SqlTypeOf<$col>>(concat!(
+            "COALESCE(",
+            $name,
+            ", ",
+            $name,
+            ")"
+        ));
+        match (step.fenced, step.descending) {
+            (false, false) => query.order(($col.asc(), products::id.asc())),
+            (false, true) => query.order(($col.desc(), products::id.desc())),
+            (true, false) => query.order((fenced.asc(), products::id.asc())),
+            (true, true) => query.order((fenced.desc(), products::id.desc())),
+        }
+    }};
+}
+
+/// `$step` as a boxed query of the backend at hand (rows not yet selected).
+macro_rules! step_query {
+    ($tenant:expr, $step:expr) => {{
+        let step: &Step<'_> = $step;
+        let query = kept!($tenant, step.filter, step.condition.clone());
+        let query = match step.key {
+            SortKey::Id | SortKey::Relevance => {
+                let mut query = query;
+                let beyond = |p: &Position| p.id();
+                if let Some(id) = step.from.as_ref().map(beyond) {
+                    query = if step.descending {
+                        query.filter(products::id.lt(id))
+                    } else {
+                        query.filter(products::id.gt(id))
+                    };
+                }
+                if let Some(id) = step.to.as_ref().map(beyond) {
+                    query = if step.descending {
+                        query.filter(products::id.ge(id))
+                    } else {
+                        query.filter(products::id.le(id))
+                    };
+                }
+                let fenced = diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                    "COALESCE(products.id, products.id)",
+                );
+                match (step.fenced, step.descending) {
+                    (false, false) => query.order(products::id.asc()),
+                    (false, true) => query.order(products::id.desc()),
+                    (true, false) => query.order(fenced.asc()),
+                    (true, true) => query.order(fenced.desc()),
+                }
+            }
+            SortKey::Name => by_column!(
+                query,
+                step,
+                Position::Name,
+                products::name_key,
+                "products.name_key"
+            ),
+            SortKey::Price => by_column!(
+                query,
+                step,
+                Position::Price,
+                products::price_cents,
+                "products.price_cents"
+            ),
+            SortKey::CreatedAt => by_column!(
+                query,
+                step,
+                Position::CreatedAt,
+                products::created_at,
+                "products.created_at"
+            ),
+            SortKey::UpdatedAt => by_column!(
+                query,
+                step,
+                Position::UpdatedAt,
+                products::updated_at,
+                "products.updated_at"
+            ),
+        };
+        let query = query.limit(step.limit);
+        if step.offset > 0 {
+            query.offset(step.offset)
+        } else {
+            query
+        }
+    }};
+}
+
+/// `$step` selecting only its sort's columns (index-only), bound to `$query`, with `$make` turning a
+/// row into its `Position`, for `$body`.
+macro_rules! position_query {
+    ($tenant:expr, $step:expr, |$query:ident, $make:ident| $body:expr) => {{
+        let (tenant, step) = ($tenant, $step);
+        match step.key {
+            SortKey::Id | SortKey::Relevance => {
+                let $query = step_query!(tenant, step).select(products::id);
+                let $make = Position::Id;
+                $body
+            }
+            SortKey::Name => {
+                let $query = step_query!(tenant, step).select((products::name_key, products::id));
+                let $make = |(v, id): (String, i64)| Position::Name(v, id);
+                $body
+            }
+            SortKey::Price => {
+                let $query =
+                    step_query!(tenant, step).select((products::price_cents, products::id));
+                let $make = |(v, id): (i64, i64)| Position::Price(v, id);
+                $body
+            }
+            SortKey::CreatedAt => {
+                let $query = step_query!(tenant, step).select((products::created_at, products::id));
+                let $make = |(v, id): (chrono::NaiveDateTime, i64)| Position::CreatedAt(v, id);
+                $body
+            }
+            SortKey::UpdatedAt => {
+                let $query = step_query!(tenant, step).select((products::updated_at, products::id));
+                let $make = |(v, id): (chrono::NaiveDateTime, i64)| Position::UpdatedAt(v, id);
+                $body
+            }
+        }
+    }};
+}
+
+/// Live products of the tenant that `filter` keeps, in the order of `walk`, at most `walk.limit`.
+pub async fn list(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    filter: &ProductFilter,
+    walk: &Walk<'_>,
+) -> DbResult<Vec<ProductRow>> {
+    if filter.is_everything() && !walk.descending && walk.key == SortKey::Id {
+        // The hot path (a plain page) is a static query, so the driver keeps it prepared.
+        let after = walk.from.map_or(0, Position::id);
+        let query = products::table
+            .of_tenant(tenant)
+            .filter(products::deleted_at.is_null())
+            .filter(products::id.gt(after))
+            .order(products::id.asc())
+            .limit(walk.limit);
+        return Ok(with_conn!(conn, |c| {
+            query.select(ProductRow::as_select()).load(c).await
+        })?);
+    }
+    let Some(search) = search_sql(conn, filter) else {
+        let step = Step::new(filter, walk.key, walk, walk.from.cloned());
+        return load(conn, tenant, &step).await;
+    };
+    if walk.key != SortKey::Relevance {
+        let step = Step::new(filter, walk.key, walk, walk.from.cloned());
+        return searched(conn, tenant, &search, Scope::Anywhere, step).await;
+    }
+    let mut rows = Vec::new();
+    for (scope, from) in tiers(walk) {
+        let wanted = walk.limit - rows.len() as i64;
+        if wanted == 0 {
+            break;
+        }
+        let step = Step {
+            limit: wanted,
+            ..Step::new(filter, SortKey::Id, walk, from)
+        };
+        rows.extend(searched(conn, tenant, &search, scope, step).await?);
+    }
+    Ok(rows)
+}
+
+/// RELEVANCE's tiers in `walk`'s order, from its position on, each with where to start in it (by id).
+fn tiers(walk: &Walk<'_>) -> Vec<(Scope, Option<Position>)> {
+    let order = if walk.descending {
+        [Scope::NotInName, Scope::InName]
+    } else {
+        [Scope::InName, Scope::NotInName]
+    };
+    let (start, after) = match walk.from {
+        Some(Position::Relevance(tier, id)) => (*tier, Some(Position::Id(*id))),
+        _ => (order[0].tier(), None),
+    };
+    order
+        .into_iter()
+        .filter(|scope| {
+            if walk.descending {
+                scope.tier() <= start
+            } else {
+                scope.tier() >= start
+            }
+        })
+        .map(|scope| {
+            let from = if scope.tier() == start {
+                after.clone()
+            } else {
+                None
+            };
+            (scope, from)
+        })
+        .collect()
+}
+
+/// A search's page in `scope`, in `step`'s sort: statements 1 to 3 of the module's comment.
+async fn searched(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    search: &SearchSql,
+    scope: Scope,
+    step: Step<'_>,
+) -> DbResult<Vec<ProductRow>> {
+    let bound = walk_bound(conn, tenant, &step).await?;
+    let walked = Step {
+        condition: Some(search.row_by_row(scope)),
+        to: bound.clone(),
+        ..step.clone()
+    };
+    let mut rows = load(conn, tenant, &walked).await?;
+    let wanted = step.limit - rows.len() as i64;
+    if let Some(bound) = bound
+        && wanted > 0
+    {
+        let indexed = Step {
+            condition: Some(search.indexed(scope)),
+            fenced: true,
+            from: Some(bound),
+            limit: wanted,
+            ..step
+        };
+        rows.extend(load(conn, tenant, &indexed).await?);
+    }
+    Ok(rows)
+}
+
+/// The position `WALK_BOUND` products beyond `step`'s start; `None` when the store ends before.
+async fn walk_bound(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    step: &Step<'_>,
+) -> DbResult<Option<Position>> {
+    let bounding = bounding(step);
+    Ok(with_conn!(conn, |c| {
+        position_query!(tenant, &bounding, |query, make| query
+            .first(c)
+            .await
+            .optional()
+            .map(|found| found.map(make)))
+    })?)
+}
+
+/// The statement of `walk_bound`.
+fn bounding<'a>(step: &Step<'a>) -> Step<'a> {
+    Step {
+        condition: None,
+        to: None,
+        limit: 1,
+        offset: WALK_BOUND - 1,
+        ..step.clone()
+    }
+}
+
+async fn load(conn: &mut Conn<'_>, tenant: TenantId, step: &Step<'_>) -> DbResult<Vec<ProductRow>> {
+    Ok(with_conn!(conn, |c| {
+        step_query!(tenant, step)
+            .select(ProductRow::as_select())
+            .load(c)
+            .await
+    })?)
+}
+
+/// Which of a listing's statements a plan is of (see the module's comment).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Statement {
+    /// A listing without a search: one statement.
+    Listing,
+    /// A search's statement 1: the position `WALK_BOUND` products down the sort.
+    Bound,
+    /// A search's statement 2: down the sort up to that position, row by row.
+    Walk,
+    /// A search's statement 3: the rest, from the search index.
+    Indexed,
+}
+
+/// PostgreSQL's plans (the generic plans the service runs: `db::explain`) of every statement `list`
+/// may run for `walk`, the search's three included whether or not they would be needed; `None` on
+/// SQLite. For checking that
+/// every sort and search is served from an index.
+pub async fn explain_list(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    filter: &ProductFilter,
+    walk: &Walk<'_>,
+) -> DbResult<Option<Vec<(Statement, Vec<String>)>>> {
+    if !matches!(conn, Conn::Pg(..)) {
+        return Ok(None);
+    }
+    let search = search_sql(conn, filter);
+    let mut steps = Vec::new();
+    match &search {
+        None => steps.push((
+            Statement::Listing,
+            Step::new(filter, walk.key, walk, walk.from.cloned()),
+        )),
+        Some(search) => {
+            let scoped = if walk.key == SortKey::Relevance {
+                tiers(walk)
+                    .into_iter()
+                    .map(|(scope, from)| (scope, Step::new(filter, SortKey::Id, walk, from)))
+                    .collect()
+            } else {
+                let step = Step::new(filter, walk.key, walk, walk.from.cloned());
+                vec![(Scope::Anywhere, step)]
+            };
+            for (scope, step) in scoped {
+                let bound = walk_bound(conn, tenant, &step).await?;
+                steps.push((Statement::Bound, bounding(&step)));
+                let walked = Step {
+                    condition: Some(search.row_by_row(scope)),
+                    to: bound.clone(),
+                    ..step.clone()
+                };
+                steps.push((Statement::Walk, walked));
+                let indexed = Step {
+                    condition: Some(search.indexed(scope)),
+                    fenced: true,
+                    from: bound.or(step.from.clone()),
+                    ..step
+                };
+                steps.push((Statement::Indexed, indexed));
+            }
+        }
+    }
+    let Conn::Pg(pg, _) = conn else {
+        return Ok(None);
+    };
+    let mut plans = Vec::new();
+    for (statement, step) in &steps {
+        let plan = if *statement == Statement::Bound {
+            position_query!(tenant, step, |query, _make| explain(pg, &query).await)?
+        } else {
+            let query = step_query!(tenant, step).select(ProductRow::as_select());
+            explain(pg, &query).await?
+        };
+        plans.push((*statement, plan));
+    }
+    Ok(Some(plans))
+}
+
+/// The filter's search for the backend at hand.
+fn search_sql(conn: &Conn<'_>, filter: &ProductFilter) -> Option<SearchSql> {
+    filter
+        .search
+        .as_ref()
+        .and_then(|search| SearchSql::new(conn, &search.words()))
+}
+
+/// How many live products of the tenant `filter` keeps (a search's from its index).
+pub async fn count(conn: &mut Conn<'_>, tenant: TenantId, filter: &ProductFilter) -> DbResult<i64> {
+    let matched = search_sql(conn, filter).map(|search| search.indexed(Scope::Anywhere));
+    Ok(with_conn!(conn, |c| {
+        kept!(tenant, filter, matched.clone())
+            .count()
+            .get_result(c)
+            .await
+    })?)
+}
