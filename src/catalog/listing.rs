@@ -51,10 +51,12 @@ pub struct ProductFilter {
 impl ProductFilter {
     /// Whether anything but the store's whole catalog is asked for.
     pub fn is_everything(&self) -> bool {
-        self.search.is_none()
-            && self.min_price.is_none()
-            && self.max_price.is_none()
-            && self.in_stock.is_none()
+        self.search.is_none() && self.searches_only()
+    }
+
+    /// Whether nothing but a search (or nothing at all) is asked for: no price or stock condition.
+    pub fn searches_only(&self) -> bool {
+        self.min_price.is_none() && self.max_price.is_none() && self.in_stock.is_none()
     }
 
     /// A short fingerprint of the search and filter, for the cursors of this listing.

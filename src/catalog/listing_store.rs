@@ -2,13 +2,18 @@
 //! from a position, each sort walked down its own index (`(vendor_id, column, id)`, live rows only).
 //!
 //! A search cannot be served by one index in a sort's order, and which plan is right depends on how
-//! many products match, which PostgreSQL's statistics cannot say for a rare word. So a search reads its
-//! page in at most three statements, each bounded whatever the store's size:
-//! 1. the position `WALK_BOUND` products further down the sort (index only, no search);
+//! many products match, which no planner can tell for a word it has not seen. So a search reads its
+//! page in a few statements, each bounded whatever the store's size:
+//! 1. the position `WALK_SEGMENTS[0]` products further down the sort (index only, no search);
 //! 2. the matches up to there, checked row by row on the sort's index (a common word fills its page
 //!    here, after reading a few products);
-//! 3. only if the page is not full and the store goes on: the rest from the search index, beyond that
-//!    position (a rare word: few matches, sorted).
+//! 3. if the page is not full but that segment had matches, 1 and 2 again for the next
+//!    `WALK_SEGMENTS[1]` products (a word in about one product of a few hundred);
+//! 4. if the page is still not full and the store goes on: the rest from the search index, beyond the
+//!    last segment (a rare word: few matches, sorted).
+//!
+//! A store smaller than the first segment (seen at statement 1 of a first page with nothing but a
+//! search) is read from the search index at once: its matches are fewer than the walk would read.
 //!
 //! RELEVANCE (name matches first, then the rest, each by id) reads its two tiers as two id-ordered
 //! searches.
@@ -23,9 +28,11 @@ use crate::db::schema::products;
 use crate::db::{Conn, DbResult, Predicate, TenantId, TenantTable as _, explain};
 use crate::with_conn;
 
-/// How far down a sort a search checks products one by one before it turns to the search index: a
-/// page of a word in more than one product in ~100 comes from the walk; a rarer word's from the index.
-pub const WALK_BOUND: i64 = 2048;
+/// How far down a sort a search checks products one by one, in at most two segments, before it turns
+/// to the search index: a word in more than one product in ~500 fills its page from the walk; the
+/// second segment only if the first found some. In a store of 1,000,000 products the index then reads
+/// at most ~2,000 matches.
+pub const WALK_SEGMENTS: [i64; 2] = [2_048, 8_192];
 
 /// Which way a listing walks its sort: `descending`, starting strictly beyond `from`, at most `limit`.
 pub struct Walk<'a> {
@@ -279,9 +286,10 @@ pub async fn list(
         let step = Step::new(filter, walk.key, walk, walk.from.cloned());
         return load(conn, tenant, &step).await;
     };
+    let mut bounds = Bounds::default();
     if walk.key != SortKey::Relevance {
         let step = Step::new(filter, walk.key, walk, walk.from.cloned());
-        return searched(conn, tenant, &search, Scope::Anywhere, step).await;
+        return searched(conn, tenant, &search, Scope::Anywhere, step, &mut bounds).await;
     }
     let mut rows = Vec::new();
     for (scope, from) in tiers(walk) {
@@ -293,7 +301,7 @@ pub async fn list(
             limit: wanted,
             ..Step::new(filter, SortKey::Id, walk, from)
         };
-        rows.extend(searched(conn, tenant, &search, scope, step).await?);
+        rows.extend(searched(conn, tenant, &search, scope, step, &mut bounds).await?);
     }
     Ok(rows)
 }
@@ -329,44 +337,88 @@ fn tiers(walk: &Walk<'_>) -> Vec<(Scope, Option<Position>)> {
         .collect()
 }
 
-/// A search's page in `scope`, in `step`'s sort: statements 1 to 3 of the module's comment.
+/// Statement 1's last answer, with the start it was for: RELEVANCE's tiers often start alike (both
+/// from the start of the store, in the same order), and need it once.
+#[derive(Default)]
+struct Bounds {
+    last: Option<(Option<Position>, Option<Position>)>,
+}
+
+/// A search's page in `scope`, in `step`'s sort (see the module's comment).
 async fn searched(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     search: &SearchSql,
     scope: Scope,
     step: Step<'_>,
+    bounds: &mut Bounds,
 ) -> DbResult<Vec<ProductRow>> {
-    let bound = walk_bound(conn, tenant, &step).await?;
-    let walked = Step {
-        condition: Some(search.row_by_row(scope)),
-        to: bound.clone(),
-        ..step.clone()
-    };
-    let mut rows = load(conn, tenant, &walked).await?;
-    let wanted = step.limit - rows.len() as i64;
-    if let Some(bound) = bound
-        && wanted > 0
-    {
-        let indexed = Step {
-            condition: Some(search.indexed(scope)),
-            fenced: true,
-            from: Some(bound),
-            limit: wanted,
-            ..step
+    let mut rows = Vec::new();
+    let mut start = step.from.clone();
+    for (segment, length) in WALK_SEGMENTS.into_iter().enumerate() {
+        let from_here = Step {
+            from: start.clone(),
+            ..step.clone()
         };
-        rows.extend(load(conn, tenant, &indexed).await?);
+        let bound = match &bounds.last {
+            Some((from, bound)) if segment == 0 && *from == start => bound.clone(),
+            _ => {
+                let bound = walk_bound(conn, tenant, &from_here, length).await?;
+                if segment == 0 {
+                    bounds.last = Some((start.clone(), bound.clone()));
+                }
+                bound
+            }
+        };
+        if segment == 0 && bound.is_none() && start.is_none() && step.filter.searches_only() {
+            // A store of fewer products than the first segment: its matches are fewer still, so
+            // the index reads them for no more than the walk would cost, and a rare word's for less.
+            return load(conn, tenant, &indexed(search, scope, from_here)).await;
+        }
+        let walked = Step {
+            condition: Some(search.row_by_row(scope)),
+            to: bound.clone(),
+            limit: step.limit - rows.len() as i64,
+            ..from_here
+        };
+        rows.extend(load(conn, tenant, &walked).await?);
+        let Some(bound) = bound else {
+            return Ok(rows); // the store ended within the segment: everything was walked
+        };
+        if rows.len() as i64 == step.limit {
+            return Ok(rows);
+        }
+        start = Some(bound);
+        if rows.is_empty() {
+            break; // a rare word: the index has its few matches
+        }
     }
+    let rest = Step {
+        from: start,
+        limit: step.limit - rows.len() as i64,
+        ..step
+    };
+    rows.extend(load(conn, tenant, &indexed(search, scope, rest)).await?);
     Ok(rows)
 }
 
-/// The position `WALK_BOUND` products beyond `step`'s start; `None` when the store ends before.
+/// `step` with `scope`'s matches read from the search index first.
+fn indexed<'a>(search: &SearchSql, scope: Scope, step: Step<'a>) -> Step<'a> {
+    Step {
+        condition: Some(search.indexed(scope)),
+        fenced: true,
+        ..step
+    }
+}
+
+/// The position `length` products beyond `step`'s start; `None` when the store ends before.
 async fn walk_bound(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     step: &Step<'_>,
+    length: i64,
 ) -> DbResult<Option<Position>> {
-    let bounding = bounding(step);
+    let bounding = bounding(step, length);
     Ok(with_conn!(conn, |c| {
         position_query!(tenant, &bounding, |query, make| query
             .first(c)
@@ -377,12 +429,12 @@ async fn walk_bound(
 }
 
 /// The statement of `walk_bound`.
-fn bounding<'a>(step: &Step<'a>) -> Step<'a> {
+fn bounding<'a>(step: &Step<'a>, length: i64) -> Step<'a> {
     Step {
         condition: None,
         to: None,
         limit: 1,
-        offset: WALK_BOUND - 1,
+        offset: length - 1,
         ..step.clone()
     }
 }
@@ -401,18 +453,17 @@ async fn load(conn: &mut Conn<'_>, tenant: TenantId, step: &Step<'_>) -> DbResul
 pub enum Statement {
     /// A listing without a search: one statement.
     Listing,
-    /// A search's statement 1: the position `WALK_BOUND` products down the sort.
+    /// A search's statements 1 and 3: the position a segment's length down the sort.
     Bound,
-    /// A search's statement 2: down the sort up to that position, row by row.
+    /// A search's statements 2 and 3: down the sort to the end of a segment, row by row.
     Walk,
-    /// A search's statement 3: the rest, from the search index.
+    /// A search's statement 4: the rest, from the search index.
     Indexed,
 }
 
 /// PostgreSQL's plans (the generic plans the service runs: `db::explain`) of every statement `list`
-/// may run for `walk`, the search's three included whether or not they would be needed; `None` on
-/// SQLite. For checking that
-/// every sort and search is served from an index.
+/// may run for `walk`, a search's all included whether or not they would be needed; `None` on
+/// SQLite. For checking that every sort and search is served from an index.
 pub async fn explain_list(
     conn: &mut Conn<'_>,
     tenant: TenantId,
@@ -440,21 +491,27 @@ pub async fn explain_list(
                 vec![(Scope::Anywhere, step)]
             };
             for (scope, step) in scoped {
-                let bound = walk_bound(conn, tenant, &step).await?;
-                steps.push((Statement::Bound, bounding(&step)));
-                let walked = Step {
-                    condition: Some(search.row_by_row(scope)),
-                    to: bound.clone(),
-                    ..step.clone()
-                };
-                steps.push((Statement::Walk, walked));
-                let indexed = Step {
-                    condition: Some(search.indexed(scope)),
-                    fenced: true,
-                    from: bound.or(step.from.clone()),
+                let mut start = step.from.clone();
+                for length in WALK_SEGMENTS {
+                    let from_here = Step {
+                        from: start.clone(),
+                        ..step.clone()
+                    };
+                    let bound = walk_bound(conn, tenant, &from_here, length).await?;
+                    steps.push((Statement::Bound, bounding(&from_here, length)));
+                    let walked = Step {
+                        condition: Some(search.row_by_row(scope)),
+                        to: bound.clone(),
+                        ..from_here
+                    };
+                    steps.push((Statement::Walk, walked));
+                    start = bound.or(start);
+                }
+                let rest = Step {
+                    from: start,
                     ..step
                 };
-                steps.push((Statement::Indexed, indexed));
+                steps.push((Statement::Indexed, indexed(search, scope, rest)));
             }
         }
     }

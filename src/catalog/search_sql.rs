@@ -1,9 +1,10 @@
 //! A search's SQL, in the two forms a listing needs.
 //!
-//! - **Row by row**, for a walk down a sort's index: each word `LIKE` against the product's folded words
-//!   (`search_name`, `search_description`: lower case, no accents, single spaces, written by the
-//!   service), the same text on both backends. Cheap per row, and what lets a common word's page come
-//!   straight off the sort's index.
+//! - **Row by row**, for a walk down a sort's index: on PostgreSQL the row's `search_vector` against
+//!   the tsquery; on SQLite each word `LIKE` against the product's folded words (`search_name`,
+//!   `search_description`: lower case, no accents, single spaces, written by the service). RELEVANCE's
+//!   name tier is `LIKE` against the folded name on both. Cheap per row, and what lets a common word's
+//!   page come straight off the sort's index.
 //! - **From the search index**: PostgreSQL's GIN index of `search_vector` (through the function
 //!   `catalog_search`, see migration 10), SQLite's FTS5 table. For a rare word, where walking the sort
 //!   would read the whole store to fill a page. A planner cannot tell the two cases apart (PostgreSQL
@@ -66,31 +67,41 @@ impl SearchSql {
             }
             predicate
         };
-        let in_words =
-            like("(' ' || products.search_name || ' ' || products.search_description || ' ')");
         let in_name = like("(' ' || products.search_name || ' ')");
-        let indexed = match conn {
+        let (in_words, indexed) = match conn {
             Conn::Pg(..) => {
-                // A tsquery of lexemes as written: 'one' & 'two':*, matched by `catalog_search`
-                // (migration 10: the GIN index cannot serve `@@` under the service's policy).
+                // A tsquery of lexemes as written: 'one' & 'two':*. Row by row it is matched against
+                // the row's stored tsvector (a binary search of its words, cheaper than LIKE over a
+                // long description); from the index through `catalog_search` (migration 10: the
+                // GIN index cannot serve `@@` under the service's policy).
                 let mut terms: Vec<String> = rest.iter().map(|w| format!("'{w}'")).collect();
                 terms.push(format!("'{last}':*"));
-                Predicate::default()
+                let query = terms.join(" & ");
+                let in_words = Predicate::default()
+                    .sql("products.search_vector @@ CAST(")
+                    .text(query.clone())
+                    .sql(" AS tsquery)");
+                let indexed = Predicate::default()
                     .sql("products.id = ANY(ARRAY(SELECT found FROM catalog_search(CAST(")
-                    .text(terms.join(" & "))
-                    .sql(" AS tsquery)) AS found))")
+                    .text(query)
+                    .sql(" AS tsquery)) AS found))");
+                (in_words, indexed)
             }
             Conn::Sqlite(_) => {
                 // FTS5: "one" "two"* (every phrase must match).
                 let mut phrases: Vec<String> = rest.iter().map(|w| format!("\"{w}\"")).collect();
                 phrases.push(format!("\"{last}\"*"));
-                Predicate::default()
+                let in_words = like(
+                    "(' ' || products.search_name || ' ' || products.search_description || ' ')",
+                );
+                let indexed = Predicate::default()
                     .sql(
                         "products.id IN (SELECT rowid FROM products_fts \
                          WHERE products_fts MATCH ",
                     )
                     .text(phrases.join(" "))
-                    .sql(")")
+                    .sql(")");
+                (in_words, indexed)
             }
         };
         Some(Self {

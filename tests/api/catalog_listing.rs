@@ -13,7 +13,7 @@ on_both_backends!(
     every_sort_walks_every_page_both_ways,
     filters_keep_what_they_say_and_count_it,
     cursor_misuse_is_refused,
-    a_search_beyond_the_walk_bound_is_read_from_its_index,
+    a_search_beyond_the_walk_is_read_from_its_index,
 );
 
 const SORTS: [&str; 5] = ["ID", "NAME", "PRICE", "CREATED_AT", "UPDATED_AT"];
@@ -183,19 +183,19 @@ async fn every_sort_walks_every_page_both_ways(app: TestApp) {
     }
 }
 
-/// A search in a store larger than the walk bound, whose matches lie on both sides of it: the page the
-/// walk down the sort cannot fill comes from the search index, in the same order, both ways.
-async fn a_search_beyond_the_walk_bound_is_read_from_its_index(app: TestApp) {
-    use multistore::catalog::listing_store::WALK_BOUND;
+/// A search in a store larger than the walk's segments, whose matches lie in both and beyond: the
+/// page the walk down the sort cannot fill comes from the search index, in the same order, both ways.
+async fn a_search_beyond_the_walk_is_read_from_its_index(app: TestApp) {
+    use multistore::catalog::listing_store::WALK_SEGMENTS;
 
-    const PRODUCTS: i64 = 3_000;
-    const { assert!(PRODUCTS > WALK_BOUND + 100) };
+    const PRODUCTS: i64 = 12_000;
+    const { assert!(PRODUCTS > WALK_SEGMENTS[0] + WALK_SEGMENTS[1] + 1_000) };
     let store = app.store("vendor1").await;
     let vendor: i64 = store.id.parse().unwrap();
-    // Product g: a lamp in its name for a few g before the bound and a run far beyond it, in its
-    // description for three; its price scattered, so the sorts disagree.
-    let in_name = |g: i64| g == 7 || g == 1_500 || (2_500..2_520).contains(&g);
-    let in_description = |g: i64| g % 1_000 == 999;
+    // Product g: a lamp in its name for g = 7 (the first segment), 5,000 (the second) and a run past
+    // both segments, in its description for three; its price scattered, so the sorts disagree.
+    let in_name = |g: i64| g == 7 || g == 5_000 || (11_000..11_020).contains(&g);
+    let in_description = |g: i64| g % 4_000 == 3_999;
     let price = |g: i64| 100 + (g * 37) % 1_000;
     app.admin
         .batch_execute(&format!(
@@ -205,9 +205,9 @@ async fn a_search_beyond_the_walk_bound_is_read_from_its_index(app: TestApp) {
              SELECT {vendor}, n, lower(n), lower(n), d, lower(d), 100 + (g * 37) % 1000, 1,
                     '2026-01-01 00:00:00', '2026-01-01 00:00:00'
              FROM (SELECT g,
-                          'Item ' || g || CASE WHEN g = 7 OR g = 1500 OR (g >= 2500 AND g < 2520)
+                          'Item ' || g || CASE WHEN g = 7 OR g = 5000 OR (g >= 11000 AND g < 11020)
                                                THEN ' Lamp' ELSE '' END AS n,
-                          CASE WHEN g % 1000 = 999 THEN 'a lamp shade' ELSE 'plain' END AS d
+                          CASE WHEN g % 4000 = 3999 THEN 'a lamp shade' ELSE 'plain' END AS d
                    FROM r) s"
         ))
         .await
@@ -610,7 +610,7 @@ async fn every_listing_is_served_from_an_index() {
                         }
                         match statement {
                             Statement::Listing | Statement::Bound => assert!(!sorts, "{case}"),
-                            // Its range ends at the bound: at most WALK_BOUND products, however
+                            // Its range ends at the bound: at most a segment's products, however
                             // the planner reads them.
                             Statement::Walk => {}
                             // Run for a rare word: its few matches come from the search index.

@@ -40,7 +40,19 @@ struct Options {
     pooler_url: Option<String>,
 }
 
-const ALL_SCENARIOS: [&str; 6] = ["list", "get", "place-order", "my-orders", "login", "mixed"];
+const ALL_SCENARIOS: [&str; 8] = [
+    "list",
+    "sorted-list",
+    "search",
+    "get",
+    "place-order",
+    "my-orders",
+    "login",
+    "mixed",
+];
+
+/// The sorts `sorted-list` pages through, each both ways.
+const SORTS: [&str; 4] = ["NAME", "PRICE", "CREATED_AT", "UPDATED_AT"];
 
 fn options() -> anyhow::Result<Options> {
     let mut options = Options {
@@ -212,6 +224,18 @@ impl Client {
         self.data.product_id(self.vendor, n)
     }
 
+    /// What a shopper types: a colour and the start of a kind (in about 2 names of 100: "red sh" is
+    /// shirts and shoes), a kind (1 in 10), or a product's number (about one product).
+    fn search_words(&mut self) -> String {
+        let colour = seed::COLOURS[self.random(10) as usize];
+        let kind = seed::KINDS[self.random(10) as usize];
+        match self.random(3) {
+            0 => format!("{colour} {}", &kind[..2]),
+            1 => kind.to_owned(),
+            _ => (1 + self.random(self.data.products_per_vendor)).to_string(),
+        }
+    }
+
     fn post(&self, body: serde_json::Value, authorized: bool) -> Vec<u8> {
         let mut headers = vec![("X-Tenant-Domain", self.domain.as_str())];
         if authorized {
@@ -226,6 +250,27 @@ impl Client {
                 json!({ "query": "{ products(first: 20) { edges { cursor node { id name price stock } } pageInfo { hasNextPage endCursor } } }" }),
                 true,
             ),
+            "sorted-list" => {
+                let sort = SORTS[self.random(SORTS.len() as i64) as usize];
+                let reverse = self.random(2) == 1;
+                self.post(
+                    json!({
+                        "query": "query($sort: ProductSortKey, $reverse: Boolean) { products(first: 20, sortKey: $sort, reverse: $reverse) { edges { cursor node { id name price stock } } pageInfo { hasNextPage endCursor } } }",
+                        "variables": { "sort": sort, "reverse": reverse }
+                    }),
+                    true,
+                )
+            }
+            "search" => {
+                let search = self.search_words();
+                self.post(
+                    json!({
+                        "query": "query($search: String) { products(first: 20, search: $search, sortKey: RELEVANCE) { edges { cursor node { id name price stock } } pageInfo { hasNextPage endCursor } } }",
+                        "variables": { "search": search }
+                    }),
+                    true,
+                )
+            }
             "get" => {
                 let id = self.product();
                 self.post(

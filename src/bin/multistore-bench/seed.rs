@@ -69,8 +69,15 @@ pub async fn load(config: &Config, set: DataSet, password_hash: &str) -> anyhow:
     Ok(())
 }
 
-/// `series(n, alias)` is a table `alias` of 1..=n in column `g`, per backend.
-fn statements(set: DataSet, series: impl Fn(i64, &str) -> String, hash: &str, now: &str) -> String {
+/// Per backend: `series(n, alias)` is a table `alias` of 1..=n in column `g`; `now` the time; `ago(s)`
+/// the time `s` (an SQL expression) seconds ago, so that the time sorts differ from the id order.
+fn statements(
+    set: DataSet,
+    series: impl Fn(i64, &str) -> String,
+    hash: &str,
+    now: &str,
+    ago: impl Fn(&str) -> String,
+) -> String {
     let (v, p, c, o) = (
         set.vendors,
         set.products_per_vendor,
@@ -87,9 +94,11 @@ fn statements(set: DataSet, series: impl Fn(i64, &str) -> String, hash: &str, no
            SELECT (g - 1) / {c} + 1, 'customer' || ((g - 1) % {c} + 1), 'c' || g || '@bench.example', '{hash}',
                   'customer', TRUE, {now}, {now}
            FROM {customers} ORDER BY g;
-         INSERT INTO products (vendor_id, name, name_key, description, price_cents, stock, created_at, updated_at)
-           SELECT (g - 1) / {p} + 1, 'Product ' || g, 'product ' || g, 'A fine product, number ' || g,
-                  100 + g % 9900, 1000000, {now}, {now}
+         INSERT INTO products (vendor_id, name, name_key, search_name, description, search_description,
+                               price_cents, stock, created_at, updated_at)
+           SELECT (g - 1) / {p} + 1, {name}, lower({name}), lower({name}),
+                  'A fine product, number ' || g, 'a fine product number ' || g,
+                  100 + (g * 37) % 9900, 1000000, {created}, {updated}
            FROM {products} ORDER BY g;
          INSERT INTO orders (vendor_id, customer_id, status, address, total_cents, created_at, updated_at)
            SELECT ((g - 1) / {o}) / {c} + 1, {v} + (g - 1) / {o} + 1, 'pending', '1 Bench Street', 0, {now}, {now}
@@ -104,6 +113,35 @@ fn statements(set: DataSet, series: impl Fn(i64, &str) -> String, hash: &str, no
         products = series(v * p, "s"),
         orders = series(v * c * o, "s"),
         two = series(2, "k"),
+        name = product_name("((g - 1) % {p} + 1)".replace("{p}", &p.to_string())),
+        created = ago("g % 100000"),
+        updated = ago("(g * 7) % 100000"),
+    )
+}
+
+/// Colours and kinds of products: a store's product `n` is called "<colour n%10> <kind n/10%10> <n>",
+/// so a colour is in a tenth of the names, a colour and a kind in a hundredth, a number in about one.
+pub const COLOURS: [&str; 10] = [
+    "Red", "Blue", "Green", "Black", "White", "Silver", "Golden", "Wooden", "Linen", "Leather",
+];
+pub const KINDS: [&str; 10] = [
+    "Shirt", "Shoe", "Watch", "Lamp", "Chair", "Table", "Scarf", "Bag", "Mug", "Hat",
+];
+
+/// The SQL of product `n`'s name (`n`: an SQL expression of its number in its store).
+fn product_name(n: String) -> String {
+    let pick = |words: &[&str], of: String| {
+        let arms: Vec<String> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| format!("WHEN {i} THEN '{w}'"))
+            .collect();
+        format!("(CASE {of} {} END)", arms.join(" "))
+    };
+    format!(
+        "{} || ' ' || {} || ' ' || {n}",
+        pick(&COLOURS, format!("{n} % 10")),
+        pick(&KINDS, format!("({n} / 10) % 10"))
     )
 }
 
@@ -113,6 +151,7 @@ fn postgres_sql(set: DataSet, hash: &str) -> String {
         |n, alias| format!("generate_series(1, {n}) AS {alias}(g)"),
         hash,
         "now()::timestamp",
+        |seconds| format!("(now()::timestamp - ({seconds}) * interval '1 second')"),
     )
 }
 
@@ -126,6 +165,7 @@ fn sqlite_sql(set: DataSet, hash: &str) -> String {
         },
         hash,
         "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+        |seconds| format!("strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || ({seconds}) || ' seconds')"),
     )
     .replace("TRUE", "1")
 }
