@@ -282,7 +282,7 @@ pub async fn list(
             query.select(ProductRow::as_select()).load(c).await
         })?);
     }
-    let Some(search) = search_sql(conn, filter) else {
+    let Some(search) = search_sql(conn, tenant, filter) else {
         let step = Step::new(filter, walk.key, walk, walk.from.cloned());
         return load(conn, tenant, &step).await;
     };
@@ -473,7 +473,7 @@ pub async fn explain_list(
     if !matches!(conn, Conn::Pg(..)) {
         return Ok(None);
     }
-    let search = search_sql(conn, filter);
+    let search = search_sql(conn, tenant, filter);
     let mut steps = Vec::new();
     match &search {
         None => steps.push((
@@ -532,16 +532,16 @@ pub async fn explain_list(
 }
 
 /// The filter's search for the backend at hand.
-fn search_sql(conn: &Conn<'_>, filter: &ProductFilter) -> Option<SearchSql> {
+fn search_sql(conn: &Conn<'_>, tenant: TenantId, filter: &ProductFilter) -> Option<SearchSql> {
     filter
         .search
         .as_ref()
-        .and_then(|search| SearchSql::new(conn, &search.words()))
+        .and_then(|search| SearchSql::new(conn, tenant, &search.words()))
 }
 
 /// How many live products of the tenant `filter` keeps (a search's from its index).
 pub async fn count(conn: &mut Conn<'_>, tenant: TenantId, filter: &ProductFilter) -> DbResult<i64> {
-    let matched = search_sql(conn, filter).map(|search| search.indexed(Scope::Anywhere));
+    let matched = search_sql(conn, tenant, filter).map(|search| search.indexed(Scope::Anywhere));
     Ok(with_conn!(conn, |c| {
         kept!(tenant, filter, matched.clone())
             .count()

@@ -17,7 +17,7 @@
 //! the last one as a prefix. Words are letters and digits only (`values::search_words`), so they
 //! cannot hold `LIKE`'s `%` or `_`, nor break the quotes of a tsquery or an FTS5 phrase.
 
-use crate::db::{Conn, Predicate};
+use crate::db::{Conn, Predicate, TenantId};
 
 /// The products a search keeps, or a part of them (RELEVANCE reads name matches first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub struct SearchSql {
 
 impl SearchSql {
     /// `None` for a search of no words (which keeps everything, and is refused before).
-    pub fn new(conn: &Conn<'_>, words: &[String]) -> Option<Self> {
+    pub fn new(conn: &Conn<'_>, tenant: TenantId, words: &[String]) -> Option<Self> {
         let (last, rest) = words.split_last()?;
         let like = |column: &str| {
             let mut predicate = Predicate::default();
@@ -70,12 +70,14 @@ impl SearchSql {
         let in_name = like("(' ' || products.search_name || ' ')");
         let (in_words, indexed) = match conn {
             Conn::Pg(..) => {
-                // A tsquery of lexemes as written: 'one' & 'two':*. Row by row it is matched against
-                // the row's stored tsvector (a binary search of its words, cheaper than LIKE over a
-                // long description); from the index through `catalog_search` (migration 10: the
-                // GIN index cannot serve `@@` under the service's policy).
-                let mut terms: Vec<String> = rest.iter().map(|w| format!("'{w}'")).collect();
-                terms.push(format!("'{last}':*"));
+                // A tsquery of the store's lexemes (migration 10): '7:one' & '7:two':*. Row by row
+                // against the row's stored tsvector (a binary search of its words, cheaper than LIKE
+                // over a long description); from the index through `catalog_search` (the GIN index
+                // cannot serve `@@` under the service's policy).
+                let store = tenant.0;
+                let mut terms: Vec<String> =
+                    rest.iter().map(|w| format!("'{store}:{w}'")).collect();
+                terms.push(format!("'{store}:{last}':*"));
                 let query = terms.join(" & ");
                 let in_words = Predicate::default()
                     .sql("products.search_vector @@ CAST(")

@@ -6,6 +6,20 @@
 -- columns a search needs. The function itself keeps to the session's store (`app_vendor_id()`, the
 -- setting the policies read) and returns ids only; the service reads the rows by those ids under its
 -- own policy.
+--
+-- The words are indexed under their store: each lexeme is `<vendor_id>:<word>` (words hold no ':'), so
+-- a search's tsquery names its store and the GIN index, on the vector alone, reads only that store's
+-- matches. (The index of migration 9 put the store's id beside the vector through btree_gin, and
+-- intersected every search with the store's whole posting list: 4 ms of a rare word's 4.1 in a store
+-- of 1,000,000 products.)
+DROP INDEX products_live_search;
+ALTER TABLE products DROP COLUMN search_vector;
+ALTER TABLE products ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (array_to_tsvector(
+    array_remove(array_remove(string_to_array(
+        regexp_replace(' ' || search_name || ' ' || search_description, ' ', ' ' || vendor_id::text || ':', 'g'),
+        ' '), ''), vendor_id::text || ':'))) STORED;
+CREATE INDEX products_live_search ON products USING gin (search_vector) WHERE deleted_at IS NULL;
+
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'multistore_search') THEN
