@@ -107,50 +107,89 @@ macro_rules! kept {
 }
 
 /// `$query` between `$step`'s positions on `$col` (its positions `$variant(value, id)`), ordered by it
-/// then id (`$name`: the column's SQL, for the fenced order). Ascending, from `(v, i)`:
-/// `col >= v AND (col > v OR id > i)`, so the index range starts at the position (mirrored descending,
-/// and for the end).
+/// then id. Fenced (`$name`: the column's SQL), both the order and the positions are on
+/// `COALESCE(col, col)`, which no index serves: SQLite (3.50) otherwise walks the sort's index from the
+/// position and looks each row up in the search's matches, whatever their number.
 macro_rules! by_column {
     ($query:expr, $step:expr, $variant:path, $col:path, $name:literal) => {{
+        let (query, step) = ($query, $step);
+        if step.fenced {
+            let fenced = diesel::dsl::sql::<diesel::dsl::SqlTypeOf<$col>>(concat!(
+                "COALESCE(",
+                $name,
+                ", ",
+                $name,
+                ")"
+            ));
+            ordered_on!(query, step, $variant, fenced.clone())
+        } else {
+            ordered_on!(query, step, $variant, $col)
+        }
+    }};
+}
+
+/// `$query` between `$step`'s positions on `$on`, ordered by it then id. Ascending, from `(v, i)`:
+/// `on >= v AND (on > v OR id > i)`, so an index range on `on` starts at the position (mirrored
+/// descending, and for the end).
+macro_rules! ordered_on {
+    ($query:expr, $step:expr, $variant:path, $on:expr) => {{
         let (mut query, step) = ($query, $step);
         if let Some($variant(value, id)) = step.from.clone() {
             query = if step.descending {
                 query.filter(
-                    $col.le(value.clone())
-                        .and($col.lt(value).or(products::id.lt(id))),
+                    $on.le(value.clone())
+                        .and($on.lt(value).or(products::id.lt(id))),
                 )
             } else {
                 query.filter(
-                    $col.ge(value.clone())
-                        .and($col.gt(value).or(products::id.gt(id))),
+                    $on.ge(value.clone())
+                        .and($on.gt(value).or(products::id.gt(id))),
                 )
             };
         }
         if let Some($variant(value, id)) = step.to.clone() {
             query = if step.descending {
                 query.filter(
-                    $col.ge(value.clone())
-                        .and($col.gt(value).or(products::id.ge(id))),
+                    $on.ge(value.clone())
+                        .and($on.gt(value).or(products::id.ge(id))),
                 )
             } else {
                 query.filter(
-                    $col.le(value.clone())
-                        .and($col.lt(value).or(products::id.le(id))),
+                    $on.le(value.clone())
+                        .and($on.lt(value).or(products::id.le(id))),
                 )
             };
         }
-        let fenced = diesel::dsl::sql::<diesel::dsl::SqlTypeOf<$col>>(concat!(
-            "COALESCE(",
-            $name,
-            ", ",
-            $name,
-            ")"
-        ));
-        match (step.fenced, step.descending) {
-            (false, false) => query.order(($col.asc(), products::id.asc())),
-            (false, true) => query.order(($col.desc(), products::id.desc())),
-            (true, false) => query.order((fenced.asc(), products::id.asc())),
-            (true, true) => query.order((fenced.desc(), products::id.desc())),
+        if step.descending {
+            query.order(($on.desc(), products::id.desc()))
+        } else {
+            query.order(($on.asc(), products::id.asc()))
+        }
+    }};
+}
+
+/// `$query` between `$step`'s positions by id (on `$on`: the id, or fenced, an expression of it).
+macro_rules! by_id {
+    ($query:expr, $step:expr, $on:expr) => {{
+        let (mut query, step) = ($query, $step);
+        if let Some(id) = step.from.as_ref().map(Position::id) {
+            query = if step.descending {
+                query.filter($on.lt(id))
+            } else {
+                query.filter($on.gt(id))
+            };
+        }
+        if let Some(id) = step.to.as_ref().map(Position::id) {
+            query = if step.descending {
+                query.filter($on.ge(id))
+            } else {
+                query.filter($on.le(id))
+            };
+        }
+        if step.descending {
+            query.order($on.desc())
+        } else {
+            query.order($on.asc())
         }
     }};
 }
@@ -162,30 +201,13 @@ macro_rules! step_query {
         let query = kept!($tenant, step.filter, step.condition.clone());
         let query = match step.key {
             SortKey::Id | SortKey::Relevance => {
-                let mut query = query;
-                let beyond = |p: &Position| p.id();
-                if let Some(id) = step.from.as_ref().map(beyond) {
-                    query = if step.descending {
-                        query.filter(products::id.lt(id))
-                    } else {
-                        query.filter(products::id.gt(id))
-                    };
-                }
-                if let Some(id) = step.to.as_ref().map(beyond) {
-                    query = if step.descending {
-                        query.filter(products::id.ge(id))
-                    } else {
-                        query.filter(products::id.le(id))
-                    };
-                }
-                let fenced = diesel::dsl::sql::<diesel::sql_types::BigInt>(
-                    "COALESCE(products.id, products.id)",
-                );
-                match (step.fenced, step.descending) {
-                    (false, false) => query.order(products::id.asc()),
-                    (false, true) => query.order(products::id.desc()),
-                    (true, false) => query.order(fenced.asc()),
-                    (true, true) => query.order(fenced.desc()),
+                if step.fenced {
+                    let fenced = diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                        "COALESCE(products.id, products.id)",
+                    );
+                    by_id!(query, step, fenced.clone())
+                } else {
+                    by_id!(query, step, products::id)
                 }
             }
             SortKey::Name => by_column!(
