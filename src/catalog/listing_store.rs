@@ -7,8 +7,9 @@
 //! 1. the position `WALK_SEGMENTS[0]` products further down the sort (index only, no search);
 //! 2. the matches up to there, checked row by row on the sort's index (a common word fills its page
 //!    here, after reading a few products);
-//! 3. if the page is not full but that segment had matches, 1 and 2 again for the next
-//!    `WALK_SEGMENTS[1]` products (a word in about one product of a few hundred);
+//! 3. if the page is not full but that segment had matches, 1 and 2 again for as many more products as
+//!    those matches say the page needs, four times over (at most `WALK_SEGMENTS[1]`: a word in about
+//!    one product of a few hundred);
 //! 4. if the page is still not full and the store goes on: the rest from the search index, beyond the
 //!    last segment (a rare word: few matches, sorted).
 //!
@@ -29,9 +30,9 @@ use crate::db::{Conn, DbResult, Predicate, TenantId, TenantTable as _, explain};
 use crate::with_conn;
 
 /// How far down a sort a search checks products one by one, in at most two segments, before it turns
-/// to the search index: a word in more than one product in ~500 fills its page from the walk; the
-/// second segment only if the first found some. In a store of 1,000,000 products the index then reads
-/// at most ~2,000 matches.
+/// to the search index: the first segment's length, and the second's at most (`next_segment`; walked
+/// only if the first found some). A word in more than one product in ~500 fills its page from the
+/// walk; in a store of 1,000,000 products the index then reads at most ~2,000 matches.
 pub const WALK_SEGMENTS: [i64; 2] = [2_048, 8_192];
 
 /// Which way a listing walks its sort: `descending`, starting strictly beyond `from`, at most `limit`.
@@ -377,7 +378,8 @@ async fn searched(
 ) -> DbResult<Vec<ProductRow>> {
     let mut rows = Vec::new();
     let mut start = step.from.clone();
-    for (segment, length) in WALK_SEGMENTS.into_iter().enumerate() {
+    let mut length = WALK_SEGMENTS[0];
+    for segment in 0..WALK_SEGMENTS.len() {
         let from_here = Step {
             from: start.clone(),
             ..step.clone()
@@ -414,6 +416,7 @@ async fn searched(
         if rows.is_empty() {
             break; // a rare word: the index has its few matches
         }
+        length = next_segment(rows.len() as i64, step.limit, length);
     }
     let rest = Step {
         from: start,
@@ -422,6 +425,13 @@ async fn searched(
     };
     rows.extend(load(conn, tenant, &indexed(search, scope, rest)).await?);
     Ok(rows)
+}
+
+/// The second segment's length: four times what the first's matches say the page still needs (so a
+/// page rarely falls short by chance), between 512 and `WALK_SEGMENTS[1]`.
+fn next_segment(found: i64, wanted: i64, walked: i64) -> i64 {
+    let needed = (wanted - found) * walked / found.max(1);
+    (4 * needed).clamp(512, WALK_SEGMENTS[1])
 }
 
 /// `step` with `scope`'s matches read from the search index first.
@@ -570,4 +580,18 @@ pub async fn count(conn: &mut Conn<'_>, tenant: TenantId, filter: &ProductFilter
             .get_result(c)
             .await
     })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_second_segment_follows_the_first_ones_matches() {
+        // 20 of 21 in 2,048 products: one more needs ~102; four times over, at least 512.
+        assert_eq!(next_segment(20, 21, 2_048), 512);
+        // 5 of 21: ~6,554 more, four times over, at most 8,192.
+        assert_eq!(next_segment(5, 21, 2_048), 8_192);
+        assert_eq!(next_segment(14, 21, 2_048), 4 * 7 * 2_048 / 14);
+    }
 }
