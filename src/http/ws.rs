@@ -3,7 +3,7 @@
 //!
 //! The connection's tenant and caller come from the `connection_init` payload (`Authorization` and
 //! `X-Tenant-Domain`, as the HTTP headers would carry them, or `token` and `tenant`); the upgrade request's
-//! own headers count where the payload is silent. They are checked once, exactly as an HTTP request's
+//! own headers (and its `Host`, which can name the store) count where the payload is silent. They are checked once, exactly as an HTTP request's
 //! are; a rejection closes the socket with 4403 and the contract's code as the reason. The socket closes
 //! (4403) when the access token expires; a client reconnects with a fresh one. Each subscription also
 //! re-checks that its user is still active before delivering an event.
@@ -20,7 +20,7 @@ use async_graphql::{Data, Executor, Pos};
 use axum::Extension;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
-use axum::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
+use axum::http::header::{AUTHORIZATION, HOST, SEC_WEBSOCKET_PROTOCOL};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::BoxStream;
@@ -214,7 +214,7 @@ fn is_too_big(err: &axum::Error) -> bool {
 /// `headers`, names matched case-insensitively.
 fn init_headers(upgrade: &HeaderMap, payload: &serde_json::Value) -> Result<HeaderMap, AppError> {
     let mut headers = HeaderMap::new();
-    for name in [AUTHORIZATION.as_str(), TENANT_HEADER] {
+    for name in [AUTHORIZATION.as_str(), TENANT_HEADER, HOST.as_str()] {
         if let Some(value) = upgrade.get(name) {
             headers.insert(name, value.clone());
         }

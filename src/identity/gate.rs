@@ -3,13 +3,15 @@
 //! - `X-Tenant-Domain` naming no vendor: 404 `TENANT_NOT_FOUND`;
 //! - a bad, expired or non-access token, or one of a deactivated or deleted user: 401 `UNAUTHENTICATED`;
 //! - a valid token of another tenant than the header's: 403 `FORBIDDEN`;
-//! - a token without the header: the token's tenant.
+//! - a token without the header: the token's tenant;
+//! - without the header, a `Host` that is a store's domain names that store, as the header would (a
+//!   storefront on the store's own domain needs no custom header); a `Host` naming no store is ignored.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, HOST};
 
 use crate::db::{Db, TenantId};
 use crate::error::{AppError, AppResult};
@@ -18,6 +20,8 @@ use crate::values::normalize_host;
 use super::{Identity, RequestContext, Role, Tenant, TenantDirectory, TokenKeys, store};
 
 pub const TENANT_HEADER: &str = "x-tenant-domain";
+/// Longest `Host` looked up (a domain has at most 253 characters).
+const MAX_HOST: usize = 253;
 
 /// What settling an identity needs: the database, the token keys and the domain directory.
 #[derive(Clone)]
@@ -67,7 +71,7 @@ impl Gate {
                     .ok_or(AppError::TenantNotFound)?;
                 Some(Tenant { id, domain })
             }
-            None => None,
+            None => self.host_tenant(headers).await?,
         };
         let Some(claims) = claims else {
             return Ok(RequestContext {
@@ -99,6 +103,20 @@ impl Gate {
             }),
             client_ip,
         })
+    }
+
+    /// The store the `Host` header names, when it names one (a host of no store is ignored).
+    async fn host_tenant(&self, headers: &HeaderMap) -> AppResult<Option<Tenant>> {
+        let Some(host) = headers
+            .get(HOST)
+            .and_then(|value| value.to_str().ok())
+            .and_then(normalize_host)
+            .filter(|host| host.len() <= MAX_HOST)
+        else {
+            return Ok(None);
+        };
+        let found = self.tenants.find_host(&self.db, &host).await?;
+        Ok(found.map(|id| Tenant { id, domain: host }))
     }
 
     /// The user's role, when their account still works; `UNAUTHENTICATED` otherwise. Every request

@@ -3,6 +3,7 @@
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
+use crate::harness::ws::Socket;
 use crate::harness::{JWT_SECRET, TestApp};
 use crate::on_both_backends;
 
@@ -16,6 +17,8 @@ on_both_backends!(
     a_token_of_one_vendor_is_forbidden_at_another,
     bad_credentials_are_401,
     tokens_of_deactivated_users_stop_working,
+    the_host_names_the_store_without_the_header,
+    a_socket_on_the_store_host_is_the_stores,
 );
 
 async fn the_tenant_header_is_matched_loosely(app: TestApp) {
@@ -115,6 +118,82 @@ async fn a_token_of_one_vendor_is_forbidden_at_another(app: TestApp) {
         response.assert_error(403, "FORBIDDEN");
         assert_eq!(response.body["data"], Value::Null);
     }
+}
+
+/// A storefront served on its store's own domain: `Host` names the store as `X-Tenant-Domain` would;
+/// the header wins; a `Host` of no store is ignored; a token of another store is forbidden there.
+async fn the_host_names_the_store_without_the_header(app: TestApp) {
+    let one = app.store("vendor1").await;
+    let two = app.store("vendor2").await;
+    for host in [
+        one.domain.clone(),
+        format!("{}:8443", one.domain.to_uppercase()),
+    ] {
+        let response = app
+            .gql()
+            .header("Host", &host)
+            .send("{ vendor { id domain } }", json!({}))
+            .await;
+        assert_eq!(response.data()["vendor"]["id"], one.id.as_str(), "{host}");
+        let response = app
+            .gql()
+            .header("Host", &host)
+            .token(&one.customer.token)
+            .send(WHO, json!({}))
+            .await;
+        assert_eq!(response.data()["me"]["id"], one.customer.id.as_str());
+    }
+    // The header wins over the host.
+    let response = app
+        .gql()
+        .header("Host", &one.domain)
+        .tenant(&two.domain)
+        .send("{ vendor { id } }", json!({}))
+        .await;
+    assert_eq!(response.data()["vendor"]["id"], two.id.as_str());
+    // A host of no store is ignored: no tenant, or the token's.
+    let response = app
+        .gql()
+        .header("Host", "api.platform.example")
+        .send("{ vendor { id } }", json!({}))
+        .await;
+    response.assert_error(200, "TENANT_REQUIRED");
+    let response = app
+        .gql()
+        .header("Host", "api.platform.example")
+        .token(&two.owner.token)
+        .send(WHO, json!({}))
+        .await;
+    assert_eq!(response.data()["vendor"]["id"], two.id.as_str());
+    // Another store's token on this store's host.
+    let response = app
+        .gql()
+        .header("Host", &one.domain)
+        .token(&two.owner.token)
+        .send(WHO, json!({}))
+        .await;
+    response.assert_error(403, "FORBIDDEN");
+}
+
+/// A WebSocket opened on the store's own host belongs to that store, with nothing in its payload.
+async fn a_socket_on_the_store_host_is_the_stores(app: TestApp) {
+    let one = app.store("vendor1").await;
+    let two = app.store("vendor2").await;
+    let mut socket = Socket::connect_to_host(&app.url, Some(&one.domain), json!({}))
+        .await
+        .expect("the socket is accepted");
+    socket.subscribe("1", "{ vendor { id } }", json!({})).await;
+    assert_eq!(socket.next_data("1").await["vendor"]["id"], one.id.as_str());
+    // The payload's tenant wins over the host.
+    let mut socket = Socket::connect_to_host(
+        &app.url,
+        Some(&one.domain),
+        json!({ "X-Tenant-Domain": two.domain }),
+    )
+    .await
+    .expect("the socket is accepted");
+    socket.subscribe("1", "{ vendor { id } }", json!({})).await;
+    assert_eq!(socket.next_data("1").await["vendor"]["id"], two.id.as_str());
 }
 
 async fn bad_credentials_are_401(app: TestApp) {

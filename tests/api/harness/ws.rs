@@ -33,7 +33,16 @@ impl Socket {
     /// Opens `/graphql/ws` of the server at `base_url` (http://host:port) and sends `connection_init`
     /// with `payload`; `Ok` once acknowledged, `Err((code, reason))` when the server closed instead.
     pub async fn connect(base_url: &str, payload: Value) -> Result<Socket, (u16, String)> {
-        let mut socket = Self::open(base_url).await;
+        Self::connect_to_host(base_url, None, payload).await
+    }
+
+    /// `connect`, with the upgrade request's `Host` set to `host` (a store's own domain, say).
+    pub async fn connect_to_host(
+        base_url: &str,
+        host: Option<&str>,
+        payload: Value,
+    ) -> Result<Socket, (u16, String)> {
+        let mut socket = Self::open_to_host(base_url, host).await;
         socket
             .send(json!({ "type": "connection_init", "payload": payload }))
             .await;
@@ -47,8 +56,15 @@ impl Socket {
 
     /// Opens the socket without initialising it.
     pub async fn open(base_url: &str) -> Socket {
+        Self::open_to_host(base_url, None).await
+    }
+
+    async fn open_to_host(base_url: &str, host: Option<&str>) -> Socket {
         let url = format!("{}/graphql/ws", base_url.replacen("http", "ws", 1));
         let mut request = url.into_client_request().unwrap();
+        if let Some(host) = host {
+            request.headers_mut().insert("Host", host.parse().unwrap());
+        }
         request.headers_mut().insert(
             "Sec-WebSocket-Protocol",
             "graphql-transport-ws".parse().unwrap(),
