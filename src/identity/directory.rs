@@ -11,8 +11,9 @@ use crate::db::{Db, DbResult, TenantId};
 use super::store;
 
 /// Which store each domain names, remembered once seen. A store's domain never changes and stores are
-/// never deleted, so an entry never goes stale, on any instance; unknown domains are not remembered (the
-/// store may open a moment later, on another instance).
+/// never deleted, so an entry never goes stale, on any instance. A domain named by `X-Tenant-Domain`
+/// that names no store is not remembered (the store may open a moment later, on another instance); a
+/// `Host` that names none is, for `NOT_STORES_FOR`.
 pub struct TenantDirectory {
     known: RwLock<HashMap<String, TenantId>>,
     /// `Host` names seen to name no store, for a while: most requests without `X-Tenant-Domain` come

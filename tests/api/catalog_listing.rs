@@ -82,6 +82,19 @@ fn ids_of(page: &Value) -> Vec<i64> {
         .collect()
 }
 
+/// `base` with the page's size and cursor: `first`/`after` forward, `last`/`before` backward.
+fn page_variables(base: &Value, size: i64, backward: bool, cursor: &Value) -> Value {
+    let mut variables = base.clone();
+    let (count, from) = if backward {
+        ("last", "before")
+    } else {
+        ("first", "after")
+    };
+    variables[count] = json!(size);
+    variables[from] = cursor.clone();
+    variables
+}
+
 /// Walks a listing page by page, forward or backward, checking `pageInfo` on the way; the ids in the
 /// listing's order.
 async fn walk(app: &TestApp, store: &Store, base: &Value, size: i64, backward: bool) -> Vec<i64> {
@@ -89,15 +102,7 @@ async fn walk(app: &TestApp, store: &Store, base: &Value, size: i64, backward: b
     let mut cursor = Value::Null;
     for round in 0.. {
         assert!(round < 100, "the walk never ended");
-        let mut variables = base.clone();
-        if backward {
-            variables["last"] = json!(size);
-            variables["before"] = cursor.clone();
-        } else {
-            variables["first"] = json!(size);
-            variables["after"] = cursor.clone();
-        }
-        let page = page(app, store, variables).await;
+        let page = page(app, store, page_variables(base, size, backward, &cursor)).await;
         let ids = ids_of(&page);
         let info = &page["pageInfo"];
         let (onward, back) = if backward {
@@ -449,15 +454,8 @@ fn page_walks_see_each_product_once(backend: Backend) {
             let mut seen: Vec<i64> = Vec::new();
             let mut cursor = Value::Null;
             for _ in 0..100 {
-                let mut variables = json!({ "sort": sort, "reverse": reverse });
-                if backward {
-                    variables["last"] = json!(size);
-                    variables["before"] = cursor.clone();
-                } else {
-                    variables["first"] = json!(size);
-                    variables["after"] = cursor.clone();
-                }
-                let got = page(&app, &store, variables).await;
+                let base = json!({ "sort": sort, "reverse": reverse });
+                let got = page(&app, &store, page_variables(&base, size, backward, &cursor)).await;
                 let ids = ids_of(&got);
                 if backward { seen.splice(0..0, ids); } else { seen.extend(ids); }
                 let info = &got["pageInfo"];
