@@ -14,6 +14,7 @@ pub const DEFAULT_DB_ROLE: &str = "multistore_app";
 /// The role the migrations create for the instances' background work: it reads every store's order
 /// events (to feed the subscribers) and nothing else.
 pub const DEFAULT_DB_WORKER_ROLE: &str = "multistore_worker";
+pub const DEFAULT_DB_PLATFORM_ROLE: &str = "multistore_platform";
 /// HS256 wants a key at least as long as its output.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 /// Sign-ups (`register`, `registerVendor`) one client address may make per 15 minutes unless configured
@@ -95,6 +96,9 @@ pub struct Config {
     pub db_role: Option<String>,
     /// PostgreSQL role of the background work's connections (`SET ROLE`); `None` keeps the login role.
     pub db_worker_role: Option<String>,
+    /// PostgreSQL role of the platform admins' connections (`SET ROLE`), which may read stores and
+    /// suspend them and touch nothing of theirs; `None` keeps the login role.
+    pub db_platform_role: Option<String>,
     /// Browser origins allowed to call the API (CORS); empty: none, `*`: any.
     pub cors_origins: Vec<String>,
     /// Sign-ups (`register`, `registerVendor`) one client address may make per 15 minutes.
@@ -159,6 +163,7 @@ impl fmt::Debug for Config {
             .field("db_pool_size", &self.db_pool_size)
             .field("db_role", &self.db_role)
             .field("db_worker_role", &self.db_worker_role)
+            .field("db_platform_role", &self.db_platform_role)
             .field("cors_origins", &self.cors_origins)
             .field("signups_per_address", &self.signups_per_address)
             .field("max_connections", &self.max_connections)
@@ -187,6 +192,7 @@ impl Config {
             db_pool_size: None,
             db_role: Some(DEFAULT_DB_ROLE.to_owned()),
             db_worker_role: Some(DEFAULT_DB_WORKER_ROLE.to_owned()),
+            db_platform_role: Some(DEFAULT_DB_PLATFORM_ROLE.to_owned()),
             cors_origins: Vec::new(),
             signups_per_address: DEFAULT_SIGNUPS_PER_ADDRESS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
@@ -256,6 +262,9 @@ impl Config {
         }
         if let Some(role) = lookup("MULTISTORE_DB_WORKER_ROLE") {
             config.db_worker_role = role_name("MULTISTORE_DB_WORKER_ROLE", &role)?;
+        }
+        if let Some(role) = lookup("MULTISTORE_DB_PLATFORM_ROLE") {
+            config.db_platform_role = role_name("MULTISTORE_DB_PLATFORM_ROLE", &role)?;
         }
         if let Some(v) = var("MULTISTORE_CORS_ORIGINS") {
             config.cors_origins = v

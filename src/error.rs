@@ -29,6 +29,7 @@ pub enum Code {
     LimitExceeded,
     GraphqlParseFailed,
     GraphqlValidationFailed,
+    StoreSuspended,
     InternalServerError,
 }
 
@@ -48,6 +49,7 @@ impl Code {
             Self::LimitExceeded => "LIMIT_EXCEEDED",
             Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
             Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Self::StoreSuspended => "STORE_SUSPENDED",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -56,7 +58,7 @@ impl Code {
     pub fn http_status(self) -> u16 {
         match self {
             Self::Unauthenticated => 401,
-            Self::Forbidden => 403,
+            Self::Forbidden | Self::StoreSuspended => 403,
             Self::NotFound | Self::TenantNotFound => 404,
             Self::BadUserInput
             | Self::TenantRequired
@@ -98,6 +100,8 @@ pub enum AppError {
     },
     TenantRequired,
     TenantNotFound,
+    /// The store is suspended by the platform (403 before GraphQL runs).
+    StoreSuspended,
     RateLimited {
         retry_after_secs: u64,
     },
@@ -143,6 +147,7 @@ impl AppError {
             Self::InvalidStatusTransition { .. } => Code::InvalidStatusTransition,
             Self::TenantRequired => Code::TenantRequired,
             Self::TenantNotFound => Code::TenantNotFound,
+            Self::StoreSuspended => Code::StoreSuspended,
             Self::RateLimited { .. } => Code::RateLimited,
             Self::LimitExceeded(_) => Code::LimitExceeded,
             Self::Unavailable | Self::Internal => Code::InternalServerError,
@@ -170,6 +175,7 @@ impl AppError {
                     .to_owned()
             }
             Self::TenantNotFound => "no store has this domain".to_owned(),
+            Self::StoreSuspended => "this store is suspended by the platform".to_owned(),
             Self::RateLimited { retry_after_secs } => {
                 format!("too many attempts; try again in {retry_after_secs} s")
             }

@@ -14,6 +14,7 @@ pub mod http;
 pub mod identity;
 pub mod metrics;
 pub mod orders;
+pub mod platform;
 pub mod schema;
 pub mod shutdown;
 pub mod state;
@@ -42,6 +43,27 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
         tracing::info!(applied, "migrations applied");
     }
     AppState::new(config, db)
+}
+
+/// Makes a platform admin (`multistore create-admin`): migrates the database if needed, checks the
+/// username and password as sign-ups do, and writes the admin with the password hashed, through the
+/// platform's pool. Returns the admin's id.
+pub async fn create_admin(config: &Config, username: &str, password: &str) -> anyhow::Result<i64> {
+    let username = values::Username::parse("username", username)
+        .map_err(|invalid| anyhow::anyhow!("{}", invalid.message))?;
+    let password = values::Password::parse("password", password)
+        .map_err(|invalid| anyhow::anyhow!("{}", invalid.message))?;
+    db::run_migrations(&config.direct_database_url()).await?;
+    let hash = auth::Passwords::new(config.bcrypt_cost)
+        .hash(&password)
+        .await
+        .map_err(|err| anyhow::anyhow!("{}", err.message()))?;
+    let directory = std::sync::Arc::new(identity::TenantDirectory::new(true));
+    let platform = platform::Platform::new(db::Db::platform(config)?, directory);
+    platform
+        .create_admin(&username, &hash)
+        .await
+        .map_err(|err| anyhow::anyhow!("{}", err.message()))
 }
 
 /// Serves the service of `state` on `listener` until `shutdown` completes, then lets requests in flight

@@ -1,4 +1,4 @@
-//! The `multistore` command: `serve` (the default), `migrate`, `print-schema`.
+//! The `multistore` command: `serve` (the default), `migrate`, `print-schema`, `create-admin`.
 
 use anyhow::Context as _;
 use multistore::config::{DEFAULT_SQLITE_FILE, DatabaseUrl};
@@ -12,6 +12,8 @@ commands:
   serve                 serve the GraphQL API (the default)
   migrate               apply pending database migrations and exit
   print-schema [FILE]   write the GraphQL schema (SDL) to FILE or to standard output
+  create-admin NAME     make a platform admin named NAME; the password is read from standard
+                        input (one line), never from the command line
 
 Configuration comes from the environment; see README.md.";
 
@@ -33,6 +35,7 @@ async fn main() -> anyhow::Result<()> {
         ["print-schema", file] => {
             std::fs::write(file, schema::sdl()).with_context(|| format!("cannot write {file}"))
         }
+        ["create-admin", username] => create_admin(username).await,
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             Ok(())
@@ -66,6 +69,24 @@ fn init_logs() {
 async fn serve() -> anyhow::Result<()> {
     init_logs();
     multistore::run(Config::from_env()?).await
+}
+
+/// The password comes from standard input: a command line is seen by every user of the machine (`ps`)
+/// and kept in shell histories.
+async fn create_admin(username: &str) -> anyhow::Result<()> {
+    init_logs();
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    if terminal {
+        eprint!("password for {username} (it is shown as you type; pipe it in to hide it): ");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    let id = multistore::create_admin(&Config::from_env()?, username, password).await?;
+    println!("platform admin {username} created (id {id}); sign in with adminLogin");
+    Ok(())
 }
 
 /// Needs only `DATABASE_URL` (or `MULTISTORE_DIRECT_DATABASE_URL`, past a pooler): migrating must not

@@ -12,6 +12,7 @@ pub struct Query(
     crate::catalog::graphql::CatalogQuery,
     crate::orders::graphql::OrdersQuery,
     crate::webhooks::graphql::WebhooksQuery,
+    crate::platform::graphql::PlatformQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -21,6 +22,7 @@ pub struct Mutation(
     crate::catalog::graphql::CatalogMutation,
     crate::orders::graphql::OrdersMutation,
     crate::webhooks::graphql::WebhooksMutation,
+    crate::platform::graphql::PlatformMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -49,6 +51,7 @@ pub fn build_schema(state: &AppState) -> AppSchema {
         .data(state.stores.clone())
         .data(state.orders.clone())
         .data(state.webhooks.clone())
+        .data(state.platform.clone())
         .finish()
 }
 

@@ -14,14 +14,14 @@ use crate::auth::{Passwords, refresh, store};
 use crate::config::Config;
 use crate::db::{self, Conn, Db, DbError, TenantId, now};
 use crate::error::{AppError, AppResult};
-use crate::identity::{Role, Subject, TokenKeys};
+use crate::identity::{Role, StoreChange, Subject, TenantDirectory, TokenKeys};
 use crate::transaction;
 use crate::users::UserRow;
 use crate::users::model::NewUser;
 use crate::values::{Domain, Email, Password, PersonName, StoreName, Username};
 use crate::vendors::VendorRow;
-use crate::vendors::model::NewVendor;
-use crate::{users, vendors};
+use crate::vendors::model::{DomainRow, NewVendor};
+use crate::{platform, users, vendors};
 
 /// A user signed in: what `AuthPayload` shows.
 pub struct SignedIn {
@@ -83,6 +83,9 @@ enum Refreshed {
 #[derive(Clone)]
 pub struct Accounts {
     db: Db,
+    /// The platform admins' pool (their sign-in).
+    platform: Db,
+    directory: Arc<TenantDirectory>,
     tokens: Arc<TokenKeys>,
     passwords: Passwords,
     throttle: Arc<LoginThrottle>,
@@ -91,9 +94,17 @@ pub struct Accounts {
 }
 
 impl Accounts {
-    pub fn new(db: Db, tokens: Arc<TokenKeys>, config: &Config) -> Self {
+    pub fn new(
+        db: Db,
+        platform: Db,
+        tokens: Arc<TokenKeys>,
+        directory: Arc<TenantDirectory>,
+        config: &Config,
+    ) -> Self {
         Self {
             db,
+            platform,
+            directory,
             tokens,
             passwords: Passwords::new(config.bcrypt_cost),
             throttle: Arc::default(),
@@ -126,7 +137,7 @@ impl Accounts {
     ) -> AppResult<SignedIn> {
         let owner = self.hashed(owner, address).await?;
         let mut pooled = self.db.unscoped().await?;
-        transaction!(&mut pooled.conn(), AppError, |conn| {
+        let signed_in = transaction!(&mut pooled.conn(), AppError, |conn| {
             let at = now();
             let vendor = vendors::store::insert(
                 conn,
@@ -143,9 +154,24 @@ impl Accounts {
             // From here on the new store is the tenant of this connection.
             let tenant = vendor.tenant_id();
             db::set_tenant(conn, Some(tenant));
+            // The domain names no store, not even as another store's second domain.
+            let primary = DomainRow {
+                domain: vendor.domain.clone(),
+                vendor_id: vendor.id,
+                is_primary: true,
+                created_at: at,
+            };
+            vendors::store::insert_domain(conn, &primary)
+                .await
+                .map_err(|err| taken(err, "domain", "this domain is already taken"))?;
+            // Hosts that named no store may name this one now, on every instance.
+            TenantDirectory::announce(conn, tenant).await?;
             let user = insert_user(conn, tenant, &owner, Role::Owner).await?;
             self.sign_in(conn, vendor, user, None).await
-        })
+        })?;
+        self.directory
+            .changed(StoreChange::Store(signed_in.vendor.tenant_id()));
+        Ok(signed_in)
     }
 
     /// Signs up a customer of the store and signs them in. Owners and staff are never made here.
@@ -260,6 +286,10 @@ impl Accounts {
             let (Some(user), Some(vendor)) = (user.filter(|u| u.is_active), vendor) else {
                 return Ok(Refreshed::Refused);
             };
+            // Refused without rotating: the token works again once the store is reactivated.
+            if vendor.suspended_at.is_some() {
+                return Err(AppError::StoreSuspended);
+            }
             let signed = self
                 .sign_in(conn, vendor, user, Some(&row.family_id))
                 .await?;
@@ -323,6 +353,40 @@ impl Accounts {
         })
     }
 
+    /// Signs a platform admin in: an access token with no store and the role `platform_admin` (no
+    /// refresh token: an admin signs in again after 15 minutes). Failures are throttled as a store
+    /// user's are, the platform counting as a store of its own.
+    pub async fn admin_login(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> AppResult<String> {
+        self.throttle.check(PLATFORM, username, client)?;
+        let admin = {
+            let mut pooled = self.platform.unscoped().await?;
+            platform::store::find_admin(&mut pooled.conn(), username).await?
+        };
+        let verified = match &admin {
+            Some(admin) => {
+                self.passwords
+                    .verify(password, &admin.password_hash)
+                    .await?
+            }
+            None => self.passwords.verify_dummy(password).await?,
+        };
+        match admin {
+            Some(admin) if verified && admin.is_active => {
+                self.throttle.succeeded(PLATFORM, username);
+                self.tokens.issue_admin_access(admin.id)
+            }
+            _ => {
+                self.throttle.failed(PLATFORM, username, client);
+                Err(AppError::Unauthenticated("wrong username or password"))
+            }
+        }
+    }
+
     /// Mints an access token and a refresh token (in `family`, or a new one) for `user`.
     async fn sign_in(
         &self,
@@ -357,6 +421,9 @@ impl Accounts {
             .unwrap_or(NaiveDateTime::MAX)
     }
 }
+
+/// The throttle's key for the platform admins' sign-ins: no store has id 0.
+const PLATFORM: TenantId = TenantId(0);
 
 /// Writes a user of the tenant; a username taken in the store is a `CONFLICT` on `username`.
 async fn insert_user(

@@ -1,4 +1,4 @@
-//! Account operations: `registerVendor`, `register`, `login`.
+//! Account operations: `registerVendor`, `register`, `login`, `adminLogin` and the others.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
@@ -31,6 +31,13 @@ impl From<SignedIn> for AuthPayload {
             vendor: s.vendor.into(),
         }
     }
+}
+
+/// A platform admin signed in.
+#[derive(SimpleObject)]
+pub struct AdminAuthPayload {
+    /// Send as `Authorization: Bearer <accessToken>`; valid for 15 minutes by default.
+    pub access_token: String,
 }
 
 #[derive(InputObject)]
@@ -107,6 +114,7 @@ impl AuthMutation {
             contact_email: Email::parse_optional("contactEmail", input.contact_email.as_deref())?,
         };
         let owner = input.account()?;
+        ctx.request().not_platform_admin()?;
         let address = ctx.request().client_ip;
         let accounts = ctx.service::<Accounts>();
         Ok(accounts
@@ -145,6 +153,7 @@ impl AuthMutation {
         ctx: &Context<'_>,
         refresh_token: String,
     ) -> AppResult<AuthPayload> {
+        ctx.request().not_platform_admin()?;
         let header_tenant = ctx.request().tenant.as_ref().map(|tenant| tenant.id);
         let accounts = ctx.service::<Accounts>();
         Ok(accounts
@@ -155,7 +164,23 @@ impl AuthMutation {
 
     /// Ends the sign-in the refresh token belongs to; `false` when it names no live sign-in.
     async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> AppResult<bool> {
+        ctx.request().not_platform_admin()?;
         ctx.service::<Accounts>().logout(&refresh_token).await
+    }
+
+    /// Signs a platform admin in (no store: `X-Tenant-Domain` is not needed). The token's role is
+    /// `platform_admin`; it lets its bearer list, suspend and reactivate stores, and nothing else.
+    async fn admin_login(
+        &self,
+        ctx: &Context<'_>,
+        input: LoginInput,
+    ) -> AppResult<AdminAuthPayload> {
+        let client = ctx.request().client_ip;
+        let access_token = ctx
+            .service::<Accounts>()
+            .admin_login(&input.username, &input.password, client)
+            .await?;
+        Ok(AdminAuthPayload { access_token })
     }
 
     /// Changes the signed-in user's password; every refresh token of theirs stops working.

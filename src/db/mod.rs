@@ -51,6 +51,8 @@ pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections of the background work's pool (the log reader, the announcer, the webhook tasks).
 const WORKER_POOL_SIZE: usize = 4;
+/// Connections of the platform admins' pool (a few operators, listing and suspending stores).
+const PLATFORM_POOL_SIZE: usize = 2;
 /// SQLite waits this long for another connection's write lock before answering SQLITE_BUSY.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 
@@ -324,6 +326,17 @@ impl Db {
         Self::connect(&Config {
             db_role: config.db_worker_role.clone(),
             db_pool_size: Some(WORKER_POOL_SIZE),
+            ..config.clone()
+        })
+    }
+
+    /// The pool of the platform admins' requests. On PostgreSQL its connections take the platform role
+    /// (`MULTISTORE_DB_PLATFORM_ROLE`), which may read the stores, suspend and reactivate them and
+    /// nothing else: no right on any store's products, orders or people.
+    pub fn platform(config: &Config) -> anyhow::Result<Self> {
+        Self::connect(&Config {
+            db_role: config.db_platform_role.clone(),
+            db_pool_size: Some(PLATFORM_POOL_SIZE),
             ..config.clone()
         })
     }

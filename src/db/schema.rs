@@ -9,6 +9,37 @@ diesel::table! {
         contact_email -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        suspended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    store_domains (domain) {
+        domain -> Text,
+        vendor_id -> BigInt,
+        is_primary -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    platform_admins (id) {
+        id -> BigInt,
+        username -> Text,
+        password_hash -> Text,
+        is_active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    store_suspensions (vendor_id, id) {
+        vendor_id -> BigInt,
+        id -> BigInt,
+        action -> Text,
+        reason -> Nullable<Text>,
+        admin_id -> BigInt,
+        at -> Timestamp,
     }
 }
 
@@ -148,6 +179,7 @@ diesel::table! {
 diesel::joinable!(users -> vendors (vendor_id));
 diesel::joinable!(products -> vendors (vendor_id));
 diesel::joinable!(orders -> vendors (vendor_id));
+diesel::joinable!(store_domains -> vendors (vendor_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     vendors,
@@ -161,4 +193,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     webhook_deliveries,
     webhook_fanout,
+    store_domains,
+    platform_admins,
+    store_suspensions,
 );

@@ -6,7 +6,8 @@
 //! own headers (and its `Host`, which can name the store) count where the payload is silent. They are checked once, exactly as an HTTP request's
 //! are; a rejection closes the socket with 4403 and the contract's code as the reason. The socket closes
 //! (4403) when the access token expires; a client reconnects with a fresh one. Each subscription also
-//! re-checks that its user is still active before delivering an event.
+//! re-checks that its user is still active before delivering an event. The socket closes (4403,
+//! `STORE_SUSPENDED`) as soon as its store is suspended, on whichever instance it is open.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,13 +26,15 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::BoxStream;
 use futures_util::{SinkExt as _, StreamExt as _};
+use tokio::sync::broadcast;
 
+use crate::db::TenantId;
 use crate::error::AppError;
 use crate::graphql::runner::Runner;
 use crate::http::HttpState;
 use crate::identity::Gate;
 use crate::identity::tokens::unix_now;
-use crate::identity::{self, Identity, RequestContext, TENANT_HEADER};
+use crate::identity::{self, Identity, RequestContext, StoreChange, TENANT_HEADER};
 use crate::schema::AppSchema;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -99,10 +102,13 @@ async fn session(
         Ok(headers) => headers,
         Err(err) => return reject(&mut sink, err).await,
     };
+    // Heard from before the check, so a suspension that commits meanwhile is not missed.
+    let mut store_changes = state.app.gate.directory().subscribe();
     let request_context = match state.app.gate.resolve(&headers, client_ip).await {
         Ok(request_context) => request_context,
         Err(err) => return reject(&mut sink, err).await,
     };
+    let store = request_context.tenant.as_ref().map(|tenant| tenant.id);
     let expires_at = token_expiry(&state, &headers);
     let executor = CodedSchema::new(&state, request_context.identity.clone());
     let data = connection_data(request_context);
@@ -141,6 +147,9 @@ async fn session(
         }
     };
     tokio::pin!(expiry);
+    // One future for the socket's life: a check under way is not dropped when a message goes out.
+    let suspended = suspension(&state, store, &mut store_changes);
+    tokio::pin!(suspended);
     loop {
         tokio::select! {
             next = protocol.next() => match next {
@@ -173,6 +182,36 @@ async fn session(
                 close(&mut sink, 4403, "UNAUTHENTICATED: the access token expired").await;
                 break;
             }
+            Some(store) = &mut suspended => {
+                tracing::info!(store = store.0, "closing a socket of a suspended store");
+                let reason = format!("STORE_SUSPENDED: {}", AppError::StoreSuspended.message());
+                close(&mut sink, 4403, &reason).await;
+                break;
+            }
+        }
+    }
+}
+
+/// Completes when the socket's store is suspended (with the store), checking again at every change
+/// heard of it; never for a socket of no store, or once the directory is gone.
+async fn suspension(
+    state: &HttpState,
+    store: Option<TenantId>,
+    changes: &mut broadcast::Receiver<StoreChange>,
+) -> Option<TenantId> {
+    let Some(store) = store else {
+        return std::future::pending().await;
+    };
+    loop {
+        match changes.recv().await {
+            Ok(change) if !change.concerns(store) => continue,
+            // Fallen behind: some change may have been this store's.
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
+        }
+        // A failed check leaves the socket open: each operation and event checks again.
+        if state.app.gate.store_suspended(store).await.unwrap_or(false) {
+            return Some(store);
         }
     }
 }

@@ -1,80 +1,212 @@
-//! Which store each domain names, remembered once seen.
+//! Which store each domain names and whether it is suspended: remembered, and forgotten at once when a
+//! store changes, on every instance.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use moka::sync::Cache;
+use tokio::sync::broadcast;
 
-use crate::db::{Db, DbResult, TenantId};
+use crate::db::{Conn, Db, DbResult, TenantId};
 
 use super::store;
 
-/// Which store each domain names, remembered once seen. A store's domain never changes and stores are
-/// never deleted, so an entry never goes stale, on any instance. A domain named by `X-Tenant-Domain`
-/// that names no store is not remembered (the store may open a moment later, on another instance); a
-/// `Host` that names none is, for `NOT_STORES_FOR`.
-pub struct TenantDirectory {
-    known: RwLock<HashMap<String, TenantId>>,
-    /// `Host` names seen to name no store, for a while: most requests without `X-Tenant-Domain` come
-    /// to the API's own host, which would otherwise cost a lookup each.
-    not_stores: Cache<String, ()>,
+/// A store as a request's domain finds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KnownStore {
+    pub id: TenantId,
+    pub suspended: bool,
 }
 
-/// Entries kept before the directory starts over (it refills from the database as requests come).
-const DIRECTORY_SIZE: usize = 100_000;
-/// How many `Host` names that name no store are remembered, and for how long: a store opened on such
-/// a domain is found by `Host` that much later (by `X-Tenant-Domain` at once).
-const NOT_STORES_SIZE: u64 = 10_000;
-const NOT_STORES_FOR: Duration = Duration::from_secs(10);
+/// What changed: one store's domains or status, or anything (what an instance missed while it did
+/// not hear of changes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreChange {
+    Store(TenantId),
+    Any,
+}
 
-impl Default for TenantDirectory {
-    fn default() -> Self {
-        Self {
-            known: RwLock::default(),
-            not_stores: Cache::builder()
-                .max_capacity(NOT_STORES_SIZE)
-                .time_to_live(NOT_STORES_FOR)
-                .build(),
+impl StoreChange {
+    pub fn concerns(self, tenant: TenantId) -> bool {
+        match self {
+            Self::Store(changed) => changed == tenant,
+            Self::Any => true,
         }
     }
 }
 
+/// Which store each domain names, and which stores are suspended, as last read from the database.
+///
+/// A store's domains and status change (`addStoreDomain`, `suspendStore`, ...): the change's
+/// transaction announces it (`announce`, a `pg_notify` delivered at commit), and every instance's
+/// listener (`changes`) forgets what it knew of that store. While an instance does not listen (before
+/// its listener connects, after it loses its connection) it remembers nothing and reads the database
+/// for every request; when it listens again it forgets everything, since it may have missed changes.
+/// On SQLite only this process writes, and `changed` after each commit is enough.
+///
+/// A lookup that began before a change is not remembered (it may have read what the change replaced):
+/// each change moves `generation` on, and a lookup stores its answer only if the generation it began
+/// in is still current.
+pub struct TenantDirectory {
+    domains: RwLock<HashMap<String, KnownStore>>,
+    /// Whether each store is suspended, by id (for the sockets' checks after a change).
+    statuses: RwLock<HashMap<TenantId, bool>>,
+    /// `Host` names seen to name no store, for a while: most requests without `X-Tenant-Domain` come
+    /// to the API's own host, which would otherwise cost a lookup each.
+    not_stores: Cache<String, ()>,
+    generation: AtomicU64,
+    hears_changes: AtomicBool,
+    /// Changes as they are heard, for the open sockets (each closes when its store is suspended).
+    changes: broadcast::Sender<StoreChange>,
+}
+
+/// Entries kept before a map starts over (it refills from the database as requests come).
+const DIRECTORY_SIZE: usize = 100_000;
+/// How many `Host` names that name no store are remembered, and for how long; forgotten as well at
+/// every change of any store, so a domain just added is found at once.
+const NOT_STORES_SIZE: u64 = 10_000;
+const NOT_STORES_FOR: Duration = Duration::from_secs(10);
+/// Changes a slow socket may fall behind by; one that falls further re-checks its store anyway.
+const CHANGES_QUEUE: usize = 64;
+
 impl TenantDirectory {
-    pub async fn find(&self, db: &Db, domain: &str) -> DbResult<Option<TenantId>> {
-        if let Some(id) = self
-            .known
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(domain)
-        {
-            return Ok(Some(*id));
+    /// `hears_changes`: whether every change is heard from the start (SQLite: this process makes
+    /// them all); on PostgreSQL the listener says so once it listens.
+    pub fn new(hears_changes: bool) -> Self {
+        Self {
+            domains: RwLock::default(),
+            statuses: RwLock::default(),
+            not_stores: Cache::builder()
+                .max_capacity(NOT_STORES_SIZE)
+                .time_to_live(NOT_STORES_FOR)
+                .build(),
+            generation: AtomicU64::new(0),
+            hears_changes: AtomicBool::new(hears_changes),
+            changes: broadcast::channel(CHANGES_QUEUE).0,
         }
+    }
+
+    /// The store a domain (normalized: lower case, no port) names, if any.
+    pub async fn find(&self, db: &Db, domain: &str) -> DbResult<Option<KnownStore>> {
+        if self.hears_changes()
+            && let Some(known) = read(&self.domains).get(domain)
+        {
+            return Ok(Some(*known));
+        }
+        let began = self.generation.load(Ordering::Acquire);
         let mut pooled = db.unscoped().await?;
-        let found = store::tenant_by_domain(&mut pooled.conn(), domain).await?;
-        if let Some(id) = found {
-            let mut known = self
-                .known
-                .write()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if known.len() >= DIRECTORY_SIZE {
-                known.clear();
-            }
-            known.insert(domain.to_owned(), id);
+        let found = store::store_by_domain(&mut pooled.conn(), domain).await?;
+        if let Some(known) = found {
+            self.remember(began, &self.domains, domain.to_owned(), known);
+            self.remember(began, &self.statuses, known.id, known.suspended);
         }
         Ok(found)
     }
 
     /// The store a request's `Host` names, if any (a host seen to name none is not looked up again
     /// for a while).
-    pub async fn find_host(&self, db: &Db, host: &str) -> DbResult<Option<TenantId>> {
-        if self.not_stores.contains_key(host) {
+    pub async fn find_host(&self, db: &Db, host: &str) -> DbResult<Option<KnownStore>> {
+        if self.hears_changes() && self.not_stores.contains_key(host) {
             return Ok(None);
         }
+        let began = self.generation.load(Ordering::Acquire);
         let found = self.find(db, host).await?;
-        if found.is_none() {
+        if found.is_none() && self.generation.load(Ordering::Acquire) == began {
             self.not_stores.insert(host.to_owned(), ());
         }
         Ok(found)
     }
+
+    /// Whether the store is suspended now (`false` for a store that does not exist).
+    pub async fn suspended(&self, db: &Db, tenant: TenantId) -> DbResult<bool> {
+        if self.hears_changes()
+            && let Some(suspended) = read(&self.statuses).get(&tenant)
+        {
+            return Ok(*suspended);
+        }
+        let began = self.generation.load(Ordering::Acquire);
+        let mut pooled = db.unscoped().await?;
+        let suspended = store::is_suspended(&mut pooled.conn(), tenant).await?;
+        self.remember(began, &self.statuses, tenant, suspended);
+        Ok(suspended)
+    }
+
+    /// Announces, inside the transaction that changes a store, that it changed: every instance hears
+    /// of it when (and only if) the transaction commits. The instance that made the change calls
+    /// `changed` after the commit too, so it need not wait for the notification.
+    pub async fn announce(conn: &mut Conn<'_>, tenant: TenantId) -> DbResult<()> {
+        store::announce_change(conn, tenant).await
+    }
+
+    /// Forgets what it knew of the store (of every store for `Any`) and tells the open sockets.
+    pub fn changed(&self, change: StoreChange) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        {
+            let mut domains = write(&self.domains);
+            match change {
+                StoreChange::Store(tenant) => domains.retain(|_, known| known.id != tenant),
+                StoreChange::Any => domains.clear(),
+            }
+        }
+        match change {
+            StoreChange::Store(tenant) => write(&self.statuses).remove(&tenant),
+            StoreChange::Any => {
+                write(&self.statuses).clear();
+                None
+            }
+        };
+        // A domain that named no store may name the changed one now.
+        self.not_stores.invalidate_all();
+        // No socket listening is fine.
+        let _ = self.changes.send(change);
+    }
+
+    /// The changes from now on (a receiver that lags behind gets `Lagged`: take it as `Any`).
+    pub fn subscribe(&self) -> broadcast::Receiver<StoreChange> {
+        self.changes.subscribe()
+    }
+
+    fn hears_changes(&self) -> bool {
+        self.hears_changes.load(Ordering::Acquire)
+    }
+
+    /// Set by the listener: `true` once it listens (everything remembered is forgotten, since changes
+    /// may have been missed), `false` when it loses its connection.
+    pub fn set_hears_changes(&self, hears: bool) {
+        self.hears_changes.store(hears, Ordering::Release);
+        self.changed(StoreChange::Any);
+    }
+
+    /// Stores an answer read in generation `began`, unless a change came since.
+    fn remember<K: std::hash::Hash + Eq, V>(
+        &self,
+        began: u64,
+        map: &RwLock<HashMap<K, V>>,
+        key: K,
+        value: V,
+    ) {
+        if !self.hears_changes() {
+            return;
+        }
+        let mut entries = write(map);
+        // Checked under the lock: `changed` moves the generation on before it takes the lock.
+        if self.generation.load(Ordering::Acquire) != began {
+            return;
+        }
+        if entries.len() >= DIRECTORY_SIZE {
+            entries.clear();
+        }
+        entries.insert(key, value);
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -5,7 +5,9 @@
 //! - a valid token of another tenant than the header's: 403 `FORBIDDEN`;
 //! - a token without the header: the token's tenant;
 //! - without the header, a `Host` that is a store's domain names that store, as the header would (a
-//!   storefront on the store's own domain needs no custom header); a `Host` naming no store is ignored.
+//!   storefront on the store's own domain needs no custom header); a `Host` naming no store is ignored;
+//! - a store suspended by the platform: 403 `STORE_SUSPENDED`, to everyone but a platform admin;
+//! - a platform admin's token (no store): the admin, in no store, whatever store the headers name.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -17,31 +19,45 @@ use crate::db::{Db, TenantId};
 use crate::error::{AppError, AppResult};
 use crate::values::normalize_host;
 
-use super::{Identity, RequestContext, Role, Tenant, TenantDirectory, TokenKeys, store};
+use super::{
+    Identity, KnownStore, RequestContext, Role, Tenant, TenantDirectory, TokenKeys, store,
+};
 
 pub const TENANT_HEADER: &str = "x-tenant-domain";
 /// Longest `Host` looked up (a domain has at most 253 characters).
 const MAX_HOST: usize = 253;
 
-/// What settling an identity needs: the database, the token keys and the domain directory.
+/// What settling an identity needs: the database (and the platform admins' pool), the token keys and
+/// the domain directory.
 #[derive(Clone)]
 pub struct Gate {
     db: Db,
+    platform: Db,
     tokens: Arc<TokenKeys>,
     tenants: Arc<TenantDirectory>,
 }
 
 impl Gate {
-    pub fn new(db: Db, tokens: Arc<TokenKeys>) -> Self {
+    pub fn new(
+        db: Db,
+        platform: Db,
+        tokens: Arc<TokenKeys>,
+        tenants: Arc<TenantDirectory>,
+    ) -> Self {
         Self {
             db,
+            platform,
             tokens,
-            tenants: Arc::default(),
+            tenants,
         }
     }
 
     pub fn tokens(&self) -> &TokenKeys {
         &self.tokens
+    }
+
+    pub fn directory(&self) -> &TenantDirectory {
+        &self.tenants
     }
 
     /// Settles tenant and identity from the headers; an `Err` is answered with its HTTP status at once.
@@ -62,37 +78,53 @@ impl Gate {
         let claims = bearer
             .map(|token| self.tokens.verify_access(token))
             .transpose()?;
-        let header_tenant = match domain {
+        let named = match domain {
             Some(domain) => {
-                let id = self
+                let known = self
                     .tenants
                     .find(&self.db, &domain)
                     .await?
                     .ok_or(AppError::TenantNotFound)?;
-                Some(Tenant { id, domain })
+                Some((known, domain))
             }
             None => self.host_tenant(headers).await?,
         };
         let Some(claims) = claims else {
             return Ok(RequestContext {
-                tenant: header_tenant,
+                tenant: named.map(open_store).transpose()?,
                 identity: None,
+                platform_admin: None,
+                client_ip,
+            });
+        };
+        let (Some(tenant_id), Some(tenant_domain)) = (claims.tenant_id, claims.tenant_domain)
+        else {
+            // A platform admin's token (the only kind without a store): the admin acts in no store,
+            // so a store the headers name is not theirs either, suspended or not.
+            self.active_admin(claims.user_id).await?;
+            return Ok(RequestContext {
+                tenant: None,
+                identity: None,
+                platform_admin: Some(claims.user_id),
                 client_ip,
             });
         };
 
-        let token_tenant = TenantId(claims.tenant_id);
-        if let Some(tenant) = &header_tenant
-            && tenant.id != token_tenant
-        {
-            return Err(AppError::Forbidden("this token belongs to another store"));
-        }
+        let token_tenant = TenantId(tenant_id);
+        let header_tenant = match named {
+            Some((known, _)) if known.id != token_tenant => {
+                return Err(AppError::Forbidden("this token belongs to another store"));
+            }
+            Some(named) => Some(open_store(named)?),
+            None => None,
+        };
         // The account is read on every request, so a deactivated one stops working at once,
-        // everywhere. A user exists only inside their store, so this also proves the store exists.
+        // everywhere (and a suspended store's users with it). A user exists only inside their
+        // store, so this also proves the store exists.
         let role = self.active_account(token_tenant, claims.user_id).await?;
         let tenant = header_tenant.unwrap_or(Tenant {
             id: token_tenant,
-            domain: claims.tenant_domain,
+            domain: tenant_domain,
         });
         Ok(RequestContext {
             tenant: Some(tenant),
@@ -101,12 +133,13 @@ impl Gate {
                 tenant_id: token_tenant,
                 role,
             }),
+            platform_admin: None,
             client_ip,
         })
     }
 
     /// The store the `Host` header names, when it names one (a host of no store is ignored).
-    async fn host_tenant(&self, headers: &HeaderMap) -> AppResult<Option<Tenant>> {
+    async fn host_tenant(&self, headers: &HeaderMap) -> AppResult<Option<(KnownStore, String)>> {
         let Some(host) = headers
             .get(HOST)
             .and_then(|value| value.to_str().ok())
@@ -116,18 +149,47 @@ impl Gate {
             return Ok(None);
         };
         let found = self.tenants.find_host(&self.db, &host).await?;
-        Ok(found.map(|id| Tenant { id, domain: host }))
+        Ok(found.map(|known| (known, host)))
     }
 
-    /// The user's role, when their account still works; `UNAUTHENTICATED` otherwise. Every request
-    /// makes this check, and so does every operation and every event over a WebSocket: deactivation
-    /// ends every right at once, everywhere.
+    /// The user's role, when their account still works and their store is not suspended;
+    /// `UNAUTHENTICATED` or `STORE_SUSPENDED` otherwise. Every request makes this check, and so does
+    /// every operation and every event over a WebSocket: deactivation and suspension end every right
+    /// at once, everywhere.
     pub async fn active_account(&self, tenant: TenantId, user_id: i64) -> AppResult<Role> {
         let mut pooled = self.db.tenant(tenant).await?;
-        store::active_role(&mut pooled.conn(), tenant, user_id)
-            .await?
-            .ok_or(AppError::Unauthenticated("this account is not active"))
+        match store::active_role(&mut pooled.conn(), tenant, user_id).await? {
+            Some((_, true)) => Err(AppError::StoreSuspended),
+            Some((role, false)) => Ok(role),
+            None => Err(AppError::Unauthenticated("this account is not active")),
+        }
     }
+
+    /// `UNAUTHENTICATED` unless the platform admin's account works (read on the admins' pool).
+    async fn active_admin(&self, admin_id: i64) -> AppResult<()> {
+        let mut pooled = self.platform.unscoped().await?;
+        if store::active_admin(&mut pooled.conn(), admin_id).await? {
+            Ok(())
+        } else {
+            Err(AppError::Unauthenticated("this account is not active"))
+        }
+    }
+
+    /// Whether the store is suspended now (what an open socket checks when its store changes).
+    pub async fn store_suspended(&self, tenant: TenantId) -> AppResult<bool> {
+        Ok(self.tenants.suspended(&self.db, tenant).await?)
+    }
+}
+
+/// The store a header names, unless it is suspended (`STORE_SUSPENDED` to all but a platform admin).
+fn open_store((known, domain): (KnownStore, String)) -> AppResult<Tenant> {
+    if known.suspended {
+        return Err(AppError::StoreSuspended);
+    }
+    Ok(Tenant {
+        id: known.id,
+        domain,
+    })
 }
 
 /// The token of an `Authorization: Bearer <token>` header; any other form of the header is refused.

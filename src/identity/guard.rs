@@ -1,5 +1,6 @@
 //! `RoleGuard`: who may call a field (CONTRACT.md section 4). No signed-in user is `UNAUTHENTICATED`; a
-//! user whose role is not listed is `FORBIDDEN`.
+//! user whose role is not listed is `FORBIDDEN`, and so is a platform admin. `PlatformGuard`: the
+//! fields of the platform admin alone.
 
 use async_graphql::{Context, Guard};
 
@@ -32,5 +33,15 @@ impl Guard for RoleGuard {
         } else {
             Err(AppError::Forbidden("your role may not do this").into())
         }
+    }
+}
+
+/// Only a platform admin: anyone else signed in is `FORBIDDEN`, no one `UNAUTHENTICATED`.
+pub struct PlatformGuard;
+
+impl Guard for PlatformGuard {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        ctx.data_unchecked::<RequestContext>().platform_admin()?;
+        Ok(())
     }
 }

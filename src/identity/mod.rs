@@ -5,10 +5,12 @@
 //! - `gate`: settles a request's identity from its headers (`Gate::resolve`), and checks an account
 //!   again for every WebSocket operation and event (`Gate::active_account`);
 //! - `tokens`: access tokens (JWT), minted at sign-in by `auth` and verified here;
-//! - `directory`: which store each domain names;
-//! - `guard`: `RoleGuard`, who may call a field;
-//! - `store`: the two lookups the gate makes (a store by its domain, an account's status).
+//! - `directory`: which store each domain names, and which stores are suspended, forgotten at once
+//!   when a store changes (`changes`: how every instance hears of it);
+//! - `guard`: `RoleGuard` and `PlatformGuard`, who may call a field;
+//! - `store`: the lookups the gate makes (a store by its domain, an account's status, an admin's).
 
+pub mod changes;
 mod directory;
 mod gate;
 mod guard;
@@ -22,10 +24,10 @@ use serde::{Deserialize, Serialize};
 use crate::db::TenantId;
 use crate::error::{AppError, AppResult};
 
-pub use directory::TenantDirectory;
+pub use directory::{KnownStore, StoreChange, TenantDirectory};
 pub use gate::{Gate, TENANT_HEADER, bearer_token};
-pub use guard::RoleGuard;
-pub use tokens::{AccessClaims, Subject, TokenKeys};
+pub use guard::{PlatformGuard, RoleGuard};
+pub use tokens::{AccessClaims, Subject, TokenKeys, TokenRole};
 
 /// What a user may do in their store: the owner runs it, staff manage products and the orders assigned
 /// to them, customers order and follow their own orders.
@@ -77,13 +79,22 @@ pub struct Tenant {
 pub struct RequestContext {
     pub tenant: Option<Tenant>,
     pub identity: Option<Identity>,
+    /// The platform admin making the request (their id), who acts in no store: such a request has no
+    /// tenant and no store identity.
+    pub platform_admin: Option<i64>,
     /// The peer address of the connection (used to throttle failed logins per address).
     pub client_ip: Option<IpAddr>,
 }
 
+/// What a platform admin gets from any operation of a store.
+const NOT_FOR_ADMINS: AppError =
+    AppError::Forbidden("a platform admin may only list, suspend and reactivate stores");
+
 impl RequestContext {
-    /// The store this request is about, or `TENANT_REQUIRED`.
+    /// The store this request is about, or `TENANT_REQUIRED`. A platform admin is in no store: every
+    /// store operation is `FORBIDDEN` to them, the public ones (the catalog) included.
     pub fn tenant(&self) -> AppResult<&Tenant> {
+        self.not_platform_admin()?;
         self.tenant.as_ref().ok_or(AppError::TenantRequired)
     }
 
@@ -91,10 +102,32 @@ impl RequestContext {
         self.tenant().map(|tenant| tenant.id)
     }
 
-    /// The signed-in user, or `UNAUTHENTICATED`.
+    /// The signed-in user, or `UNAUTHENTICATED` (`FORBIDDEN` for a platform admin).
     pub fn identity(&self) -> AppResult<&Identity> {
+        self.not_platform_admin()?;
         self.identity.as_ref().ok_or(AppError::Unauthenticated(
             "sign in first: send Authorization: Bearer <access token>",
         ))
+    }
+
+    /// `FORBIDDEN` for a platform admin: for the operations that need no store (opening a store,
+    /// trading a refresh token), which an admin may not make either.
+    pub fn not_platform_admin(&self) -> AppResult<()> {
+        match self.platform_admin {
+            Some(_) => Err(NOT_FOR_ADMINS),
+            None => Ok(()),
+        }
+    }
+
+    /// The platform admin making the request; `UNAUTHENTICATED` for no one, `FORBIDDEN` for a store's
+    /// user.
+    pub fn platform_admin(&self) -> AppResult<i64> {
+        match (self.platform_admin, &self.identity) {
+            (Some(admin), _) => Ok(admin),
+            (None, Some(_)) => Err(AppError::Forbidden("only a platform admin may do this")),
+            (None, None) => Err(AppError::Unauthenticated(
+                "sign in as a platform admin first (adminLogin)",
+            )),
+        }
     }
 }

@@ -27,13 +27,37 @@ const FUTURE_LEEWAY_SECS: i64 = 60;
 /// Verified tokens remembered before the memory starts over (a few hundred bytes each).
 const VERIFIED_ENTRIES: usize = 4_096;
 
+/// The `role` claim: a store role, or the platform's admin (whose token names no store).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenRole {
+    Owner,
+    Staff,
+    Customer,
+    PlatformAdmin,
+}
+
+impl From<Role> for TokenRole {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Owner => Self::Owner,
+            Role::Staff => Self::Staff,
+            Role::Customer => Self::Customer,
+        }
+    }
+}
+
+/// The claims of an access token. A store user's token names its store (`tenant_id`,
+/// `tenant_domain`); a platform admin's names none: both or neither, as the role says.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AccessClaims {
     pub sub: String,
     pub user_id: i64,
-    pub tenant_id: i64,
-    pub tenant_domain: String,
-    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_domain: Option<String>,
+    pub role: TokenRole,
     pub typ: String,
     pub iat: i64,
     /// Not before; this service never sets it, but honours it.
@@ -88,13 +112,31 @@ impl TokenKeys {
     }
 
     pub fn issue_access(&self, subject: &Subject<'_>) -> Result<String, AppError> {
+        self.issue(
+            subject.user_id,
+            Some((subject.tenant_id, subject.tenant_domain)),
+            subject.role.into(),
+        )
+    }
+
+    /// An access token of a platform admin: no store, role `platform_admin`.
+    pub fn issue_admin_access(&self, admin_id: i64) -> Result<String, AppError> {
+        self.issue(admin_id, None, TokenRole::PlatformAdmin)
+    }
+
+    fn issue(
+        &self,
+        user_id: i64,
+        store: Option<(i64, &str)>,
+        role: TokenRole,
+    ) -> Result<String, AppError> {
         let now = unix_now();
         let claims = AccessClaims {
-            sub: subject.user_id.to_string(),
-            user_id: subject.user_id,
-            tenant_id: subject.tenant_id,
-            tenant_domain: subject.tenant_domain.to_owned(),
-            role: subject.role,
+            sub: user_id.to_string(),
+            user_id,
+            tenant_id: store.map(|(id, _)| id),
+            tenant_domain: store.map(|(_, domain)| domain.to_owned()),
+            role,
             typ: ACCESS_TYP.to_owned(),
             iat: now,
             nbf: None,
@@ -164,6 +206,13 @@ impl TokenKeys {
         if claims.sub != claims.user_id.to_string() {
             return Err(AppError::Unauthenticated("invalid token"));
         }
+        // A store's token names its store, an admin's names none.
+        let names_a_store = claims.tenant_id.is_some() && claims.tenant_domain.is_some();
+        let names_none = claims.tenant_id.is_none() && claims.tenant_domain.is_none();
+        let admin = claims.role == TokenRole::PlatformAdmin;
+        if !(admin && names_none || !admin && names_a_store) {
+            return Err(AppError::Unauthenticated("invalid token"));
+        }
         Ok(claims)
     }
 }
@@ -223,7 +272,7 @@ mod tests {
         let claims = keys.verify_access(&token).unwrap();
         assert_eq!(
             (claims.user_id, claims.tenant_id, claims.role),
-            (7, 3, Role::Staff)
+            (7, Some(3), TokenRole::Staff)
         );
         assert_eq!(claims.sub, "7");
         assert_eq!(claims.typ, "access");
@@ -318,6 +367,40 @@ mod tests {
         assert!(
             keys.verify_access(&forged(claims(now, now + 900), crit))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn an_admin_token_names_no_store_and_a_store_token_must() {
+        let keys = keys(SECRET);
+        let token = keys.issue_admin_access(5).unwrap();
+        let claims = keys.verify_access(&token).unwrap();
+        assert_eq!(
+            (claims.user_id, claims.tenant_id, claims.role),
+            (5, None, TokenRole::PlatformAdmin)
+        );
+        let now = unix_now();
+        let base = serde_json::json!({ "sub": "7", "user_id": 7, "typ": "access", "iat": now,
+            "exp": now + 900, "iss": "multistore", "aud": "multistore-api", "jti": "j" });
+        let with = |extra: serde_json::Value| {
+            let mut claims = base.clone();
+            for (key, value) in extra.as_object().unwrap() {
+                claims[key] = value.clone();
+            }
+            forged(claims, serde_json::Value::Null)
+        };
+        // An admin's role with a store, a store role without one, an unknown role: all refused.
+        for bad in [
+            serde_json::json!({ "role": "platform_admin", "tenant_id": 3, "tenant_domain": "s.example" }),
+            serde_json::json!({ "role": "owner" }),
+            serde_json::json!({ "role": "owner", "tenant_id": 3 }),
+            serde_json::json!({ "role": "root", "tenant_id": 3, "tenant_domain": "s.example" }),
+        ] {
+            assert!(keys.verify_access(&with(bad.clone())).is_err(), "{bad}");
+        }
+        assert!(
+            keys.verify_access(&with(serde_json::json!({ "role": "platform_admin" })))
+                .is_ok()
         );
     }
 

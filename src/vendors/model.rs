@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::TenantId;
-use crate::db::schema::vendors;
+use crate::db::schema::{store_domains, vendors};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = vendors)]
@@ -15,12 +15,24 @@ pub struct VendorRow {
     pub contact_email: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When the platform suspended the store; `None` while it runs.
+    pub suspended_at: Option<NaiveDateTime>,
 }
 
 impl VendorRow {
     pub fn tenant_id(&self) -> TenantId {
         TenantId(self.id)
     }
+}
+
+/// One of a store's domains.
+#[derive(Queryable, Selectable, Insertable, Clone, Debug)]
+#[diesel(table_name = store_domains)]
+pub struct DomainRow {
+    pub domain: String,
+    pub vendor_id: i64,
+    pub is_primary: bool,
+    pub created_at: NaiveDateTime,
 }
 
 #[derive(Insertable)]

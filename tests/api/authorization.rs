@@ -1,5 +1,7 @@
 //! Who may call what (CONTRACT.md section 4), from one table: every operation of the schema, for each
-//! role of the store, and for each role of another store. A new operation without a row fails the test.
+//! role of the store, for each role of another store, and for the platform admin (who may only list,
+//! suspend and reactivate stores, and reads nothing of a store: not even its catalog). A new
+//! operation without a row fails the test.
 
 use std::collections::BTreeSet;
 
@@ -21,149 +23,197 @@ enum Who {
     Customer,
     Staff,
     Owner,
+    Admin,
 }
 
-const EVERYONE: [Who; 4] = [Who::Anonymous, Who::Customer, Who::Staff, Who::Owner];
+const EVERYONE: [Who; 5] = [
+    Who::Anonymous,
+    Who::Customer,
+    Who::Staff,
+    Who::Owner,
+    Who::Admin,
+];
+const ADMIN: &str = "operator";
 
-/// Operation, document, and the expected outcome for anonymous, customer, staff and owner.
-const TABLE: &[(&str, &str, [&str; 4])] = &[
-    ("me", "{ me { id } }", [UNAUTH, OK, OK, OK]),
-    ("vendor", "{ vendor { id } }", [OK, OK, OK, OK]),
-    ("products", "{ products { totalCount } }", [OK, OK, OK, OK]),
+/// Operation, document, and the expected outcome for anonymous, customer, staff, owner and platform
+/// admin (who sends the store's header too).
+const TABLE: &[(&str, &str, [&str; 5])] = &[
+    ("me", "{ me { id } }", [UNAUTH, OK, OK, OK, FORBID]),
+    ("vendor", "{ vendor { id } }", [OK, OK, OK, OK, FORBID]),
+    (
+        "products",
+        "{ products { totalCount } }",
+        [OK, OK, OK, OK, FORBID],
+    ),
     (
         "product",
         "query($id: ID!) { product(id: $id) { id } }",
-        [OK, OK, OK, OK],
+        [OK, OK, OK, OK, FORBID],
     ),
     (
         "orders",
         "{ orders { totalCount } }",
-        [UNAUTH, FORBID, OK, OK],
+        [UNAUTH, FORBID, OK, OK, FORBID],
     ),
     (
         "myOrders",
         "{ myOrders { totalCount } }",
-        [UNAUTH, OK, FORBID, FORBID],
+        [UNAUTH, OK, FORBID, FORBID, FORBID],
     ),
     (
         "order",
         "query($id: ID!) { order(id: $id) { id } }",
-        [UNAUTH, OK, OK, OK],
+        [UNAUTH, OK, OK, OK, FORBID],
     ),
     (
         "staff",
         "{ staff { totalCount } }",
-        [UNAUTH, FORBID, FORBID, OK],
+        [UNAUTH, FORBID, FORBID, OK, FORBID],
     ),
     (
         "customers",
         "{ customers { totalCount } }",
-        [UNAUTH, FORBID, FORBID, OK],
+        [UNAUTH, FORBID, FORBID, OK, FORBID],
     ),
     (
         "registerVendor",
         "mutation($input: RegisterVendorInput!) { registerVendor(input: $input) { accessToken } }",
-        [OK, OK, OK, OK],
+        [OK, OK, OK, OK, FORBID],
     ),
     (
         "register",
         "mutation($input: RegisterInput!) { register(input: $input) { accessToken } }",
-        [OK, OK, OK, OK],
+        [OK, OK, OK, OK, FORBID],
     ),
     (
         "login",
         "mutation($input: LoginInput!) { login(input: $input) { accessToken } }",
-        [OK, OK, OK, OK],
+        [OK, OK, OK, OK, FORBID],
     ),
     (
         "refreshToken",
         "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }",
-        [OK, OK, OK, OK],
+        [OK, OK, OK, OK, FORBID],
     ),
     (
         "logout",
         "mutation($t: String!) { logout(refreshToken: $t) }",
-        [OK, OK, OK, OK],
+        [OK, OK, OK, OK, FORBID],
     ),
     (
         "createStaff",
         "mutation($input: CreateStaffInput!) { createStaff(input: $input) { id } }",
-        [UNAUTH, FORBID, FORBID, OK],
+        [UNAUTH, FORBID, FORBID, OK, FORBID],
     ),
     (
         "deactivateStaff",
         "mutation($id: ID!) { deactivateStaff(id: $id) { id } }",
-        [UNAUTH, FORBID, FORBID, OK],
+        [UNAUTH, FORBID, FORBID, OK, FORBID],
     ),
     (
         "updateVendor",
         "mutation { updateVendor(input: { storeName: \"Renamed\" }) { id } }",
-        [UNAUTH, FORBID, FORBID, OK],
+        [UNAUTH, FORBID, FORBID, OK, FORBID],
     ),
     (
         "changePassword",
         "mutation($p: String!) { changePassword(currentPassword: $p, newPassword: $p) }",
-        [UNAUTH, OK, OK, OK],
+        [UNAUTH, OK, OK, OK, FORBID],
     ),
     (
         "createProduct",
         "mutation { createProduct(input: { name: \"X\", price: \"1.00\", stock: 1 }) { id } }",
-        [UNAUTH, FORBID, OK, OK],
+        [UNAUTH, FORBID, OK, OK, FORBID],
     ),
     (
         "updateProduct",
         "mutation($id: ID!) { updateProduct(id: $id, input: { stock: 2 }) { id } }",
-        [UNAUTH, FORBID, OK, OK],
+        [UNAUTH, FORBID, OK, OK, FORBID],
     ),
     (
         "deleteProduct",
         "mutation($id: ID!) { deleteProduct(id: $id) }",
-        [UNAUTH, FORBID, OK, OK],
+        [UNAUTH, FORBID, OK, OK, FORBID],
     ),
     (
         "placeOrder",
         "mutation($id: ID!) { placeOrder(input: { items: [{ productId: $id, quantity: 1 }], address: \"A\" }) { id } }",
-        [UNAUTH, OK, FORBID, FORBID],
+        [UNAUTH, OK, FORBID, FORBID, FORBID],
     ),
     (
         "updateOrderStatus",
         "mutation($id: ID!) { updateOrderStatus(id: $id, status: PROCESSING) { id } }",
-        [UNAUTH, FORBID, OK, OK],
+        [UNAUTH, FORBID, OK, OK, FORBID],
     ),
     (
         "assignStaff",
         "mutation($id: ID!, $staff: ID!) { assignStaff(orderId: $id, staffId: $staff) { id } }",
-        [UNAUTH, FORBID, FORBID, OK],
+        [UNAUTH, FORBID, FORBID, OK, FORBID],
     ),
     (
         "cancelOrder",
         "mutation($id: ID!) { cancelOrder(id: $id) { id } }",
-        [UNAUTH, OK, FORBID, OK],
+        [UNAUTH, OK, FORBID, OK, FORBID],
     ),
     (
         "webhooks",
         "{ webhooks { id } }",
-        [UNAUTH, FORBID, FORBID, OK],
+        [UNAUTH, FORBID, FORBID, OK, FORBID],
     ),
     (
         "webhookDeliveries",
         "query($id: ID!) { webhookDeliveries(webhookId: $id) { totalCount } }",
-        [UNAUTH, FORBID, FORBID, OK],
+        [UNAUTH, FORBID, FORBID, OK, FORBID],
     ),
     (
         "createWebhook",
         "mutation { createWebhook(input: { url: \"https://hooks.example.com/in\", events: [ORDER_PLACED] }) { secret } }",
-        [UNAUTH, FORBID, FORBID, OK],
+        [UNAUTH, FORBID, FORBID, OK, FORBID],
     ),
     (
         "deleteWebhook",
         "mutation($id: ID!) { deleteWebhook(id: $id) }",
-        [UNAUTH, FORBID, FORBID, OK],
+        [UNAUTH, FORBID, FORBID, OK, FORBID],
     ),
     (
         "redeliverWebhook",
         "mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id } }",
-        [UNAUTH, FORBID, FORBID, OK],
+        [UNAUTH, FORBID, FORBID, OK, FORBID],
+    ),
+    (
+        "addStoreDomain",
+        "mutation($d: String!) { addStoreDomain(domain: $d) { domains { domain } } }",
+        [UNAUTH, FORBID, FORBID, OK, FORBID],
+    ),
+    (
+        "removeStoreDomain",
+        "mutation($d: String!) { removeStoreDomain(domain: $d) { domains { domain } } }",
+        [UNAUTH, FORBID, FORBID, OK, FORBID],
+    ),
+    (
+        "setPrimaryDomain",
+        "mutation($d: String!) { setPrimaryDomain(domain: $d) { domain } }",
+        [UNAUTH, FORBID, FORBID, OK, FORBID],
+    ),
+    (
+        "adminLogin",
+        "mutation($input: LoginInput!) { adminLogin(input: $input) { accessToken } }",
+        [OK, OK, OK, OK, OK],
+    ),
+    (
+        "stores",
+        "{ stores { totalCount nodes { id status domains { domain primary } } } }",
+        [UNAUTH, FORBID, FORBID, FORBID, OK],
+    ),
+    (
+        "suspendStore",
+        "mutation($id: ID!) { suspendStore(id: $id, reason: \"Unpaid invoices\") { status } }",
+        [UNAUTH, FORBID, FORBID, FORBID, OK],
+    ),
+    (
+        "reactivateStore",
+        "mutation($id: ID!) { reactivateStore(id: $id) { status } }",
+        [UNAUTH, FORBID, FORBID, FORBID, OK],
     ),
 ];
 
@@ -178,6 +228,7 @@ fn account(store: &Store, who: Who) -> Option<&Account> {
         Who::Customer => Some(&store.customer),
         Who::Staff => Some(&store.staff),
         Who::Owner => Some(&store.owner),
+        Who::Admin => None,
     }
 }
 
@@ -239,7 +290,7 @@ async fn variables(app: &TestApp, store: &Store, operation: &str, who: Who, n: u
     // Refresh tokens of their own, from a fresh sign-in (anonymous callers use a customer's).
     let refresh_token = || async {
         let name = match who {
-            Who::Anonymous | Who::Customer => "vendor1_customer",
+            Who::Anonymous | Who::Customer | Who::Admin => "vendor1_customer",
             Who::Staff => "vendor1_staff",
             Who::Owner => "vendor1_owner",
         };
@@ -267,6 +318,25 @@ async fn variables(app: &TestApp, store: &Store, operation: &str, who: Who, n: u
         "changePassword" => json!({ "p": PASSWORD }),
         "webhookDeliveries" | "deleteWebhook" => json!({ "id": webhook().await }),
         "redeliverWebhook" => json!({ "id": delivery().await }),
+        "addStoreDomain" => json!({ "d": format!("extra{n}.example.com") }),
+        "removeStoreDomain" => {
+            let domain = format!("extra{n}.example.com");
+            app.as_user(store, &store.owner)
+                .send(
+                    "mutation($d: String!) { addStoreDomain(domain: $d) { id } }",
+                    json!({ "d": domain }),
+                )
+                .await
+                .data();
+            json!({ "d": domain })
+        }
+        "setPrimaryDomain" => json!({ "d": store.domain }),
+        "adminLogin" => json!({ "input": { "username": ADMIN, "password": PASSWORD } }),
+        // A store of its own for each call (the suspended one is another store than the table's).
+        "suspendStore" | "reactivateStore" => {
+            let (id, _) = app.register_vendor(&format!("ward{n}.example.com")).await;
+            json!({ "id": id })
+        }
         _ => json!({}),
     }
 }
@@ -274,15 +344,17 @@ async fn variables(app: &TestApp, store: &Store, operation: &str, who: Who, n: u
 async fn every_operation_follows_the_role_table(app: TestApp) {
     let store = app.store("vendor1").await;
     let other = app.store("vendor2").await;
+    let admin = app.platform_admin(ADMIN).await;
     let mut n = 0;
     let mut mismatches = Vec::new();
     for (operation, document, expected) in TABLE {
         for (who, expected) in EVERYONE.iter().zip(expected) {
             n += 1;
             let variables = variables(&app, &store, operation, *who, n).await;
-            let request = match account(&store, *who) {
-                Some(account) => app.as_user(&store, account),
-                None => app.gql().tenant(&store.domain),
+            let request = match (account(&store, *who), who) {
+                (Some(account), _) => app.as_user(&store, account),
+                (None, Who::Admin) => app.gql().tenant(&store.domain).token(&admin),
+                (None, _) => app.gql().tenant(&store.domain),
             };
             let response = request.send(document, variables.clone()).await;
             let outcome = match response.body.get("errors") {

@@ -142,6 +142,25 @@ impl TestApp {
         assert_eq!(response.data()["deactivateStaff"]["isActive"], false);
     }
 
+    /// Makes the platform admin `username` (as `multistore create-admin` does) and signs them in;
+    /// returns their access token.
+    pub async fn platform_admin(&self, username: &str) -> String {
+        multistore::create_admin(&self.state.config, username, PASSWORD)
+            .await
+            .unwrap();
+        let response = self
+            .gql()
+            .send(
+                "mutation($input: LoginInput!) { adminLogin(input: $input) { accessToken } }",
+                json!({ "input": { "username": username, "password": PASSWORD } }),
+            )
+            .await;
+        response.data()["adminLogin"]["accessToken"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// A store at `{name}.example.com` with an owner, a staff member and a customer.
     pub async fn store(&self, name: &str) -> Store {
         let domain = format!("{name}.example.com");
