@@ -21,6 +21,7 @@ mod request_context;
 mod schema;
 mod sessions;
 mod sharding;
+mod store_domains;
 mod subscriptions;
 mod timeline;
 mod transport;
