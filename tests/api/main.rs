@@ -16,6 +16,7 @@ mod limits;
 mod observability;
 mod orders;
 mod outage;
+mod platform;
 mod properties;
 mod request_context;
 mod schema;

@@ -168,7 +168,11 @@ mod tests {
 
     const SDL: &str = "
         type Query { products(first: Int = 20, after: String): ProductConnection! me: User
-                     orders(first: Int = 20): OrderConnection! }
+                     orders(first: Int = 20): OrderConnection!
+                     stores(first: Int = 20): VendorConnection! }
+        type VendorConnection { nodes: [Vendor!]! }
+        type Vendor { domains: [StoreDomain!]! }
+        type StoreDomain { domain: String! }
         type Mutation { login(u: String): Int register(u: String): Int logout: Boolean }
         type ProductConnection { nodes: [Product!]! totalCount: Int! }
         type OrderConnection { nodes: [Order!]! }
@@ -219,6 +223,11 @@ mod tests {
                 "{{ products(first: 5) {{ nodes {{ {alias}: id }} }} }}"
             )),
             2 + 5 * 3
+        );
+        // A store's domains count by 20: 1 + 1 + 10 x (1 + 20 x 8).
+        assert_eq!(
+            cost("{ stores(first: 10) { nodes { domains { domain } } } }"),
+            2 + 10 * 161
         );
         // An order's lines count by 100: 1 + 1 + 10 x (1 + 100 x 1).
         assert_eq!(

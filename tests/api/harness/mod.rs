@@ -128,6 +128,20 @@ impl TestApp {
     }
 
     /// A request to `POST /graphql` with no headers yet.
+    /// The rows of an SQL query on the test's database, behind the API's back (as its owner).
+    pub async fn rows<T>(&self, sql: &str) -> Vec<T>
+    where
+        T: diesel::QueryableByName<diesel::pg::Pg>
+            + diesel::QueryableByName<diesel::sqlite::Sqlite>
+            + Send
+            + 'static,
+    {
+        use diesel_async::RunQueryDsl as _;
+        let mut pooled = self.admin.unscoped().await.unwrap();
+        let query = diesel::sql_query(sql);
+        multistore::with_conn!(pooled.conn(), |c| query.clone().load::<T>(c).await).unwrap()
+    }
+
     pub fn gql(&self) -> Request<'_> {
         Request {
             app: self,
