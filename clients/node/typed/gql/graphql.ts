@@ -18,6 +18,13 @@ export type Scalars = {
   Decimal: { input: string; output: string; }
 };
 
+/** A platform admin signed in. */
+export type AdminAuthPayload = {
+  __typename?: 'AdminAuthPayload';
+  /** Send as `Authorization: Bearer <accessToken>`; valid for 15 minutes by default. */
+  accessToken: Scalars['String']['output'];
+};
+
 export type AuthPayload = {
   __typename?: 'AuthPayload';
   /** Send as `Authorization: Bearer <accessToken>`; valid for 15 minutes by default. */
@@ -66,6 +73,17 @@ export type LoginInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Adds a domain to the owner's store (at most 20): requests to it, by `X-Tenant-Domain` or as
+   * their `Host`, are the store's. `CONFLICT` when another store has it; one the store has already
+   * changes nothing.
+   */
+  addStoreDomain: Vendor;
+  /**
+   * Signs a platform admin in (no store: `X-Tenant-Domain` is not needed). The token's role is
+   * `platform_admin`; it lets its bearer list, suspend and reactivate stores, and nothing else.
+   */
+  adminLogin: AdminAuthPayload;
   /** Assigns an order to a staff member of the store. */
   assignStaff: Order;
   /**
@@ -95,6 +113,11 @@ export type Mutation = {
   logout: Scalars['Boolean']['output'];
   /** Places an order: all of it or, on any error, nothing. */
   placeOrder: Order;
+  /**
+   * Reactivates a suspended store: everything works again as it did, with no new sign-in.
+   * Platform admins only.
+   */
+  reactivateStore: Vendor;
   /** Sends a delivery again (a delivered or failed one is due now; retries go on for a day). */
   redeliverWebhook: WebhookDelivery;
   /**
@@ -106,6 +129,19 @@ export type Mutation = {
   register: AuthPayload;
   /** Opens a store and its owner's account; needs no tenant. Signs the owner in. */
   registerVendor: AuthPayload;
+  /** Removes one of the store's domains; never the primary one. */
+  removeStoreDomain: Vendor;
+  /**
+   * Makes one of the store's domains its primary one: `Vendor.domain`, and the store's domain in the
+   * tokens issued from now on (tokens issued before keep working).
+   */
+  setPrimaryDomain: Vendor;
+  /**
+   * Suspends a store: from now on it answers `STORE_SUSPENDED` to everyone but a platform admin, on
+   * every channel and every instance, and its open WebSockets close. Logged with who and why.
+   * Platform admins only.
+   */
+  suspendStore: Vendor;
   /**
    * Moves an order along PENDING -> PROCESSING -> SHIPPED -> DELIVERED, or to CANCELLED from PENDING
    * or PROCESSING (which puts its units back in stock).
@@ -113,8 +149,21 @@ export type Mutation = {
   updateOrderStatus: Order;
   /** Changes the fields given; `NOT_FOUND` when the store has no such product. */
   updateProduct: Product;
-  /** Changes the owner's store: its name and contact email (the domain never changes). */
+  /**
+   * Changes the owner's store: its name and contact email (its domains: `addStoreDomain` and the
+   * others).
+   */
   updateVendor: Vendor;
+};
+
+
+export type MutationAddStoreDomainArgs = {
+  domain: Scalars['String']['input'];
+};
+
+
+export type MutationAdminLoginArgs = {
+  input: LoginInput;
 };
 
 
@@ -180,6 +229,11 @@ export type MutationPlaceOrderArgs = {
 };
 
 
+export type MutationReactivateStoreArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationRedeliverWebhookArgs = {
   deliveryId: Scalars['ID']['input'];
 };
@@ -197,6 +251,22 @@ export type MutationRegisterArgs = {
 
 export type MutationRegisterVendorArgs = {
   input: RegisterVendorInput;
+};
+
+
+export type MutationRemoveStoreDomainArgs = {
+  domain: Scalars['String']['input'];
+};
+
+
+export type MutationSetPrimaryDomainArgs = {
+  domain: Scalars['String']['input'];
+};
+
+
+export type MutationSuspendStoreArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
 };
 
 
@@ -401,6 +471,11 @@ export type Query = {
   products: ProductConnection;
   /** The store's staff, active or not, by id. */
   staff: UserConnection;
+  /**
+   * Every store of the platform by id, each with its status and domains; `search` keeps those whose
+   * name or one of whose domains contains it (case-insensitive). Platform admins only.
+   */
+  stores: VendorConnection;
   /** The store named by `X-Tenant-Domain` or by the token. Public: a storefront shows its name. */
   vendor: Vendor;
   /** An endpoint's deliveries, newest first. */
@@ -458,6 +533,13 @@ export type QueryStaffArgs = {
 };
 
 
+export type QueryStoresArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  search?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type QueryWebhookDeliveriesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -492,6 +574,20 @@ export type Role =
   | 'CUSTOMER'
   | 'OWNER'
   | 'STAFF';
+
+/** One of a store's domains: each names the store in `X-Tenant-Domain` or as the `Host` it is served on. */
+export type StoreDomain = {
+  __typename?: 'StoreDomain';
+  domain: Scalars['String']['output'];
+  /** The one `Vendor.domain` shows and new tokens carry. */
+  primary: Scalars['Boolean']['output'];
+};
+
+/** Whether a store runs. */
+export type StoreStatus =
+  | 'ACTIVE'
+  /** Suspended by the platform: the store answers `STORE_SUSPENDED` to everyone but a platform admin. */
+  | 'SUSPENDED';
 
 export type Subscription = {
   __typename?: 'Subscription';
@@ -578,9 +674,35 @@ export type Vendor = {
   __typename?: 'Vendor';
   contactEmail?: Maybe<Scalars['String']['output']>;
   createdAt: Scalars['DateTime']['output'];
+  /** The store's primary domain. */
   domain: Scalars['String']['output'];
+  /** Every domain of the store, the primary one first, then by name. */
+  domains: Array<StoreDomain>;
   id: Scalars['ID']['output'];
+  /** Whether the store runs, or is suspended by the platform. */
+  status: StoreStatus;
   storeName: Scalars['String']['output'];
+};
+
+export type VendorConnection = {
+  __typename?: 'VendorConnection';
+  /** A list of edges. */
+  edges: Array<VendorEdge>;
+  /** A list of nodes. */
+  nodes: Array<Vendor>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** How many stores the listing holds across all its pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a connection. */
+export type VendorEdge = {
+  __typename?: 'VendorEdge';
+  /** A cursor for use in pagination */
+  cursor: Scalars['String']['output'];
+  /** The item at the end of the edge */
+  node: Vendor;
 };
 
 /** An endpoint of the store's. */
