@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes POST /graphql from schema.graphql with schemathesis, once per role (anonymous, customer, staff,
-# owner) of one store, next to a second store whose data must never show. Fails on any 5xx answer, any
+# owner) of one store and as the platform admin (last: it may suspend a store), next to a second store whose data must never show. Fails on any 5xx answer, any
 # error without a client code of the contract, or any answer holding the other store's data.
 #   bash fuzz/run.sh              # FUZZ_EXAMPLES=25 cases per operation and role by default
 set -euo pipefail
@@ -31,11 +31,19 @@ done
 URL="http://127.0.0.1:$PORT/graphql"
 TOKENS=$(python3 fuzz/seed.py "$URL" "$MARKER")
 token() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$TOKENS" "$1"; }
+# The platform admin, made as an operator would, signed in with adminLogin.
+printf 'fuzz-admin-password\n' | DATABASE_URL="$WORK/fuzz.db" MULTISTORE_JWT_SECRET=fuzz-secret-fuzz-secret-fuzz-secret-fuzz \
+  MULTISTORE_BCRYPT_COST=4 MULTISTORE_LOG=warn target/debug/multistore create-admin fuzzop > /dev/null
+ADMIN_TOKEN=$(curl -fs "$URL" -H 'Content-Type: application/json' \
+  -d '{"query":"mutation { adminLogin(input: {username: \"fuzzop\", password: \"fuzz-admin-password\"}) { accessToken } }"}' \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["adminLogin"]["accessToken"])')
 
 status=0
-for role in anonymous customer staff owner; do
+for role in anonymous customer staff owner admin; do
   headers=(-H "X-Tenant-Domain: home.fuzz.example")
-  if [ "$role" != anonymous ]; then
+  if [ "$role" = admin ]; then
+    headers+=(-H "Authorization: Bearer $ADMIN_TOKEN")
+  elif [ "$role" != anonymous ]; then
     headers+=(-H "Authorization: Bearer $(token "$role")")
   fi
   echo "== fuzzing as $role"

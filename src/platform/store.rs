@@ -47,6 +47,23 @@ fn containing(text: &str) -> String {
     pattern
 }
 
+/// Keeps, of a boxed query of stores, those whose name or one of whose domains matches `$pattern`
+/// (a `LIKE` pattern of lower case, `\` its escape).
+macro_rules! matching {
+    ($query:expr, $pattern:expr) => {{
+        let pattern: &str = $pattern;
+        let by_domain = store_domains::table
+            .filter(store_domains::domain.like(pattern.to_owned()).escape('\\'))
+            .select(store_domains::vendor_id);
+        $query.filter(
+            lower(vendors::store_name)
+                .like(pattern.to_owned())
+                .escape('\\')
+                .or(vendors::id.eq_any(by_domain)),
+        )
+    }};
+}
+
 /// The stores after `after` by id, at most `limit`; with `search`, those whose name or one of whose
 /// domains contains it (case-insensitive).
 pub async fn list_stores(
@@ -64,15 +81,7 @@ pub async fn list_stores(
             .select(VendorRow::as_select())
             .into_boxed();
         if let Some(pattern) = &pattern {
-            let by_domain = store_domains::table
-                .filter(store_domains::domain.like(pattern.clone()).escape('\\'))
-                .select(store_domains::vendor_id);
-            query = query.filter(
-                lower(vendors::store_name)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(vendors::id.eq_any(by_domain)),
-            );
+            query = matching!(query, pattern);
         }
         query.load(c).await
     })?)
@@ -84,15 +93,7 @@ pub async fn count_stores(conn: &mut Conn<'_>, search: Option<&str>) -> DbResult
     Ok(with_conn!(conn, |c| {
         let mut query = vendors::table.count().into_boxed();
         if let Some(pattern) = &pattern {
-            let by_domain = store_domains::table
-                .filter(store_domains::domain.like(pattern.clone()).escape('\\'))
-                .select(store_domains::vendor_id);
-            query = query.filter(
-                lower(vendors::store_name)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(vendors::id.eq_any(by_domain)),
-            );
+            query = matching!(query, pattern);
         }
         query.get_result(c).await
     })?)
