@@ -87,6 +87,8 @@ fn statements(
     format!(
         "INSERT INTO vendors (store_name, domain, created_at, updated_at)
            SELECT 'Store ' || g, 'v' || g || '.bench.example', {now}, {now} FROM {vendors} ORDER BY g;
+         INSERT INTO store_domains (domain, vendor_id, is_primary, created_at)
+           SELECT domain, id, TRUE, created_at FROM vendors;
          INSERT INTO users (vendor_id, username, email, password_hash, role, is_active, created_at, updated_at)
            SELECT g, 'owner', 'owner' || g || '@bench.example', '{hash}', 'owner', TRUE, {now}, {now}
            FROM {vendors} ORDER BY g;
