@@ -165,7 +165,7 @@ impl Accounts {
                 .await
                 .map_err(|err| taken(err, "domain", "this domain is already taken"))?;
             // Hosts that named no store may name this one now, on every instance.
-            TenantDirectory::announce(conn, tenant).await?;
+            TenantDirectory::announce(conn, StoreChange::Store(tenant)).await?;
             let user = insert_user(conn, tenant, &owner, Role::Owner).await?;
             self.sign_in(conn, vendor, user, None).await
         })?;
@@ -248,13 +248,18 @@ impl Accounts {
         let no_such_staff = || AppError::NotFound("no such staff member");
         let user_id = user_id.ok_or_else(no_such_staff)?;
         let mut pooled = self.db.tenant(tenant).await?;
-        transaction!(&mut pooled.conn(), AppError, |conn| {
+        let user = transaction!(&mut pooled.conn(), AppError, |conn| {
             let user = users::store::deactivate_staff(conn, tenant, user_id)
                 .await?
                 .ok_or_else(no_such_staff)?;
             store::revoke(conn, tenant, Revoked::User(user.id)).await?;
+            // Every instance forgets that the account worked, at the commit.
+            TenantDirectory::announce(conn, StoreChange::Account(tenant, user.id)).await?;
             Ok(user)
-        })
+        })?;
+        self.directory
+            .changed(StoreChange::Account(tenant, user.id));
+        Ok(user)
     }
 
     /// Trades a refresh token for a new pair. The old token dies; presenting a token that was already

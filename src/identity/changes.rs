@@ -1,13 +1,12 @@
-//! How every instance hears that a store changed (PostgreSQL): a connection of its own `LISTEN`s on the
-//! stores' channel, and each notification (the store's id, sent by the change's transaction at commit)
-//! makes the instance's directory forget that store. While it does not listen, the directory
+//! How every instance hears that a store or an account changed (PostgreSQL): a connection of its own
+//! `LISTEN`s on the stores' channel, and each notification (`<store>` or `<store>:<user>`, sent by the
+//! change's transaction at commit) makes the instance's directory forget that store or account. While it does not listen, the directory
 //! remembers nothing (every request reads the database); when it listens again, it forgets
 //! everything, since it may have missed changes.
 
 use std::sync::Weak;
 use std::time::Duration;
 
-use crate::db::TenantId;
 use crate::db::notify::Listening;
 
 use super::store::CHANNEL;
@@ -60,14 +59,7 @@ async fn listen(
             return Ok(());
         };
         if let Some(payload) = next {
-            directory.changed(change_of(&payload));
+            directory.changed(StoreChange::from_payload(&payload));
         }
     }
-}
-
-/// The change a notification names: a store's id, or (anything else) every store.
-fn change_of(payload: &str) -> StoreChange {
-    payload
-        .parse()
-        .map_or(StoreChange::Any, |id| StoreChange::Store(TenantId(id)))
 }

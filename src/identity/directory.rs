@@ -1,5 +1,5 @@
-//! Which store each domain names and whether it is suspended: remembered, and forgotten at once when a
-//! store changes, on every instance.
+//! Which store each domain names, whether it is suspended, and whether an account works: remembered,
+//! and forgotten at once when a store or an account changes, on every instance.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -11,7 +11,7 @@ use tokio::sync::broadcast;
 
 use crate::db::{Conn, Db, DbResult, TenantId};
 
-use super::store;
+use super::{Role, store};
 
 /// A store as a request's domain finds it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,27 +20,57 @@ pub struct KnownStore {
     pub suspended: bool,
 }
 
-/// What changed: one store's domains or status, or anything (what an instance missed while it did
-/// not hear of changes).
+/// What changed: one store's domains or status, one account (deactivated), or anything (what an
+/// instance missed while it did not hear of changes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StoreChange {
     Store(TenantId),
+    Account(TenantId, i64),
     Any,
 }
 
 impl StoreChange {
     pub fn concerns(self, tenant: TenantId) -> bool {
         match self {
-            Self::Store(changed) => changed == tenant,
+            Self::Store(changed) | Self::Account(changed, _) => changed == tenant,
             Self::Any => true,
+        }
+    }
+
+    /// The change as a notification's payload: `<store>` or `<store>:<user>`.
+    pub fn payload(self) -> String {
+        match self {
+            Self::Store(tenant) => tenant.0.to_string(),
+            Self::Account(tenant, user) => format!("{}:{user}", tenant.0),
+            Self::Any => String::new(),
+        }
+    }
+
+    /// The change a payload names; anything else stands for every store.
+    pub fn from_payload(payload: &str) -> Self {
+        let number = |text: &str| text.parse::<i64>().ok();
+        match payload.split_once(':') {
+            None => number(payload).map_or(Self::Any, |id| Self::Store(TenantId(id))),
+            Some((tenant, user)) => match (number(tenant), number(user)) {
+                (Some(tenant), Some(user)) => Self::Account(TenantId(tenant), user),
+                _ => Self::Any,
+            },
         }
     }
 }
 
-/// Which store each domain names, and which stores are suspended, as last read from the database.
+/// What the per-request check learns of an account: its role now and whether its store is
+/// suspended; `None` for an account deactivated or gone.
+pub type AccountStatus = Option<(Role, bool)>;
+
+/// Which store each domain names, which stores are suspended and which accounts work, as last read
+/// from the database.
 ///
-/// A store's domains and status change (`addStoreDomain`, `suspendStore`, ...): the change's
-/// transaction announces it (`announce`, a `pg_notify` delivered at commit), and every instance's
+/// Remembering accounts saves every signed-in request a round trip to the database (the account
+/// check, which makes deactivation and suspension end a token at once), since the page itself is one.
+///
+/// A store's domains and status change (`addStoreDomain`, `suspendStore`, ...), an account is
+/// deactivated (`deactivateStaff`): the change's transaction announces it (`announce`, a `pg_notify` delivered at commit), and every instance's
 /// listener (`changes`) forgets what it knew of that store. While an instance does not listen (before
 /// its listener connects, after it loses its connection) it remembers nothing and reads the database
 /// for every request; when it listens again it forgets everything, since it may have missed changes.
@@ -53,6 +83,8 @@ pub struct TenantDirectory {
     domains: RwLock<HashMap<String, KnownStore>>,
     /// Whether each store is suspended, by id (for the sockets' checks after a change).
     statuses: RwLock<HashMap<TenantId, bool>>,
+    /// Each account's status, by store and user.
+    accounts: RwLock<HashMap<(TenantId, i64), AccountStatus>>,
     /// `Host` names seen to name no store, for a while: most requests without `X-Tenant-Domain` come
     /// to the API's own host, which would otherwise cost a lookup each.
     not_stores: Cache<String, ()>,
@@ -78,6 +110,7 @@ impl TenantDirectory {
         Self {
             domains: RwLock::default(),
             statuses: RwLock::default(),
+            accounts: RwLock::default(),
             not_stores: Cache::builder()
                 .max_capacity(NOT_STORES_SIZE)
                 .time_to_live(NOT_STORES_FOR)
@@ -133,32 +166,49 @@ impl TenantDirectory {
         Ok(suspended)
     }
 
-    /// Announces, inside the transaction that changes a store, that it changed: every instance hears
-    /// of it when (and only if) the transaction commits. The instance that made the change calls
-    /// `changed` after the commit too, so it need not wait for the notification.
-    pub async fn announce(conn: &mut Conn<'_>, tenant: TenantId) -> DbResult<()> {
-        store::announce_change(conn, tenant).await
+    /// An account's status (see `AccountStatus`), read on the tenant's connection when not known.
+    pub async fn account(&self, db: &Db, tenant: TenantId, user: i64) -> DbResult<AccountStatus> {
+        if self.hears_changes()
+            && let Some(status) = read(&self.accounts).get(&(tenant, user))
+        {
+            return Ok(*status);
+        }
+        let began = self.generation.load(Ordering::Acquire);
+        let mut pooled = db.tenant(tenant).await?;
+        let status = store::active_role(&mut pooled.conn(), tenant, user).await?;
+        self.remember(began, &self.accounts, (tenant, user), status);
+        Ok(status)
     }
 
-    /// Forgets what it knew of the store (of every store for `Any`) and tells the open sockets.
+    /// Announces, inside the transaction that makes `change`, that it happened: every instance hears
+    /// of it when (and only if) the transaction commits. The instance that made the change calls
+    /// `changed` after the commit too, so it need not wait for the notification.
+    pub async fn announce(conn: &mut Conn<'_>, change: StoreChange) -> DbResult<()> {
+        store::announce_change(conn, &change.payload()).await
+    }
+
+    /// Forgets what it knew of the store or account (of everything for `Any`) and tells the open
+    /// sockets.
     pub fn changed(&self, change: StoreChange) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        {
-            let mut domains = write(&self.domains);
-            match change {
-                StoreChange::Store(tenant) => domains.retain(|_, known| known.id != tenant),
-                StoreChange::Any => domains.clear(),
+        match change {
+            StoreChange::Store(tenant) => {
+                write(&self.domains).retain(|_, known| known.id != tenant);
+                write(&self.statuses).remove(&tenant);
+                write(&self.accounts).retain(|(of, _), _| *of != tenant);
+                // A domain that named no store may name this one now.
+                self.not_stores.invalidate_all();
+            }
+            StoreChange::Account(tenant, user) => {
+                write(&self.accounts).remove(&(tenant, user));
+            }
+            StoreChange::Any => {
+                write(&self.domains).clear();
+                write(&self.statuses).clear();
+                write(&self.accounts).clear();
+                self.not_stores.invalidate_all();
             }
         }
-        match change {
-            StoreChange::Store(tenant) => write(&self.statuses).remove(&tenant),
-            StoreChange::Any => {
-                write(&self.statuses).clear();
-                None
-            }
-        };
-        // A domain that named no store may name the changed one now.
-        self.not_stores.invalidate_all();
         // No socket listening is fine.
         let _ = self.changes.send(change);
     }

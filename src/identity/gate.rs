@@ -156,9 +156,10 @@ impl Gate {
     /// `UNAUTHENTICATED` or `STORE_SUSPENDED` otherwise. Every request makes this check, and so does
     /// every operation and every event over a WebSocket: deactivation and suspension end every right
     /// at once, everywhere.
+    /// The answer is remembered by the directory, which forgets it at once, on every instance, when
+    /// the account or its store changes.
     pub async fn active_account(&self, tenant: TenantId, user_id: i64) -> AppResult<Role> {
-        let mut pooled = self.db.tenant(tenant).await?;
-        match store::active_role(&mut pooled.conn(), tenant, user_id).await? {
+        match self.tenants.account(&self.db, tenant, user_id).await? {
             Some((_, true)) => Err(AppError::StoreSuspended),
             Some((role, false)) => Ok(role),
             None => Err(AppError::Unauthenticated("this account is not active")),

@@ -8,6 +8,7 @@ use crate::db::schema::{platform_admins, store_domains, users, vendors};
 use crate::db::{Conn, DbResult, TenantId, TenantTable as _};
 use crate::with_conn;
 
+use super::directory::AccountStatus;
 use super::{KnownStore, Role};
 
 /// The channel on which a store's changes are announced to every instance (PostgreSQL).
@@ -38,13 +39,13 @@ pub async fn is_suspended(conn: &mut Conn<'_>, tenant: TenantId) -> DbResult<boo
     Ok(suspended.unwrap_or(false))
 }
 
-/// Tells every instance, when the current transaction commits, that the store changed (PostgreSQL's
-/// `pg_notify`; a no-op on SQLite, where only this process writes).
-pub async fn announce_change(conn: &mut Conn<'_>, tenant: TenantId) -> DbResult<()> {
+/// Tells every instance, when the current transaction commits, of a change (`payload` names it:
+/// PostgreSQL's `pg_notify`; a no-op on SQLite, where only this process writes).
+pub async fn announce_change(conn: &mut Conn<'_>, payload: &str) -> DbResult<()> {
     if let Conn::Pg(..) = conn {
         let query = diesel::sql_query("SELECT pg_notify($1, $2)")
             .bind::<diesel::sql_types::Text, _>(CHANNEL)
-            .bind::<diesel::sql_types::Text, _>(tenant.0.to_string());
+            .bind::<diesel::sql_types::Text, _>(payload);
         with_conn!(conn, |c| query.execute(c).await)?;
     }
     Ok(())
@@ -56,7 +57,7 @@ pub async fn active_role(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     user_id: i64,
-) -> DbResult<Option<(Role, bool)>> {
+) -> DbResult<AccountStatus> {
     let query = users::table
         .of_tenant(tenant)
         .inner_join(vendors::table)

@@ -105,7 +105,7 @@ impl Platform {
                 .await?
                 .ok_or_else(no_store)?;
             log(conn, tenant, admin, action, reason, at).await?;
-            TenantDirectory::announce(conn, tenant).await?;
+            TenantDirectory::announce(conn, StoreChange::Store(tenant)).await?;
             Ok((vendor, true))
         })?;
         if changed {

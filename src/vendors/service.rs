@@ -92,7 +92,7 @@ impl Stores {
             }
             let changed = apply(conn, tenant, change).await?;
             if changed {
-                TenantDirectory::announce(conn, tenant).await?;
+                TenantDirectory::announce(conn, StoreChange::Store(tenant)).await?;
             }
             let vendor = store::find(conn, tenant)
                 .await?

@@ -99,3 +99,40 @@ async fn two_instances_share_tokens_and_events() {
     assert_eq!(customer_on_a.next_data("mine").await, expected);
     assert_eq!(owner_on_b.next_data("updated").await, expected);
 }
+
+/// Each instance remembers which accounts work (so a signed-in request costs one round trip, not two);
+/// a deactivation made on one instance still stops the token on the others at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deactivation_stops_the_token_on_every_instance_at_once() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let multistore::config::DatabaseUrl::Postgres(database_url) = &app.state.config.database_url
+    else {
+        unreachable!()
+    };
+    let store = app.store("shop").await;
+    let other = Instance::start(database_url).await;
+    let client = reqwest::Client::new();
+    let me_on_other = async || -> u16 {
+        client
+            .post(format!("{}/graphql", other.url))
+            .header("Authorization", format!("Bearer {}", store.staff.token))
+            .json(&json!({ "query": "{ me { id } }" }))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    // The other instance has seen the staff member's account work (and remembers it).
+    assert_eq!(me_on_other().await, 200);
+    assert_eq!(me_on_other().await, 200);
+    app.deactivate_staff(&store, &store.staff).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while me_on_other().await != 401 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other instance still takes the deactivated staff member's token"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -955,13 +955,14 @@ async fn nested_fields_cost_a_constant_number_of_queries(app: TestApp) {
         costs.push(cost);
     }
     println!("SQL statements for a page of 10 / 40 orders with nested fields: {costs:?}");
-    // The user check (1; the store is known by its domain already), the page (1) and, on the same
-    // connection, one query each for its lines, people and products (3), and the total (1): 6. On
-    // PostgreSQL each of the 3 checkouts also sets the tenant for row-level security.
+    // The page (1) and, on the same connection, one query each for its lines, people and products
+    // (3), and the total (1): 5 (the store is known by its domain and the account's status
+    // remembered already). On PostgreSQL each of the 2 checkouts also sets the tenant for row-level
+    // security.
     let expected = if app.state.db.backend_name() == "postgres" {
-        9
+        7
     } else {
-        6
+        5
     };
     assert_eq!(
         costs,
@@ -1004,12 +1005,12 @@ async fn one_orders_nested_fields_load_in_one_query_per_kind(app: TestApp) {
         json!(store.staff.username)
     );
     assert_eq!(found["items"][1]["product"]["name"], "B");
-    // The user check, then on one connection the order, its lines, their products and its people: 5
-    // (on PostgreSQL each of the 2 checkouts also sets the tenant).
+    // On one connection the order, its lines, their products and its people: 4 (the account's status
+    // is remembered; on PostgreSQL the checkout also sets the tenant).
     let expected = if app.state.db.backend_name() == "postgres" {
-        7
-    } else {
         5
+    } else {
+        4
     };
     assert_eq!(cost, expected);
 }
