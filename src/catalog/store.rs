@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use crate::catalog::model::{NewProduct, ProductChanges, ProductRow};
 use crate::db::schema::products;
 use crate::db::{CacheWrite, Conn, DbResult, TenantId, TenantTable as _, now};
-use crate::{each_pipelined, with_conn};
+use crate::with_conn;
 
 /// A live product of the tenant.
 pub async fn find_live(
@@ -86,38 +86,8 @@ pub async fn soft_delete(conn: &mut Conn<'_>, tenant: TenantId, id: i64) -> DbRe
     Ok(deleted == 1)
 }
 
-/// Takes units of live products, for several `(product id, quantity)` lines in the order given
-/// (pipelined on PostgreSQL: one round trip). Each line is one conditional update, taking its units only
-/// if that many are in stock, so concurrent orders can never take more than there is. One result per
-/// line: the product's name and price, or `None` when the product is not live or has too few units.
-pub async fn take_stock_each(
-    conn: &mut Conn<'_>,
-    tenant: TenantId,
-    lines: &[(i64, i32)],
-) -> DbResult<Vec<Option<(String, i64)>>> {
-    let now = now();
-    Ok(each_pipelined!(conn, lines, |c, line| {
-        let (id, quantity) = *line;
-        diesel::update(
-            products::table
-                .of_tenant(tenant)
-                .filter(products::id.eq(id))
-                .filter(products::deleted_at.is_null())
-                .filter(products::stock.ge(quantity)),
-        )
-        .set((
-            products::stock.eq(products::stock - quantity),
-            products::updated_at.eq(now),
-        ))
-        .returning((products::name, products::price_cents))
-        .cached()
-        .get_result(c)
-        .await
-        .optional()
-    })?)
-}
-
-/// Puts units back in stock (a cancelled order), deleted product or not.
+/// Puts units back in stock (a cancelled order), deleted product or not. Like an order taking units,
+/// this is no edit of the product: its `updatedAt` stays (see `orders::store::insert_items_taking_stock`).
 pub async fn return_stock(
     conn: &mut Conn<'_>,
     tenant: TenantId,
@@ -127,10 +97,7 @@ pub async fn return_stock(
     let target = products::table
         .of_tenant(tenant)
         .filter(products::id.eq(id));
-    let changes = (
-        products::stock.eq(products::stock + quantity),
-        products::updated_at.eq(now()),
-    );
+    let changes = products::stock.eq(products::stock + quantity);
     with_conn!(conn, |c| diesel::update(target)
         .set(changes)
         .cached()

@@ -24,6 +24,9 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often a waiting announcer checks that the instance still runs.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
+/// The least time between two notifications: the commits of a burst share one (each costs the
+/// database a statement, and each instance a read of the log).
+const MIN_INTERVAL: Duration = Duration::from_millis(5);
 
 pub(super) fn spawn(url: String, events: Weak<OrderEvents>) {
     tokio::spawn(async move {
@@ -87,10 +90,12 @@ pub(super) fn spawn_announcer(worker: Db, events: Weak<OrderEvents>) {
                 continue;
             }
             drop(bus);
+            let began = tokio::time::Instant::now();
             if let Err(err) = announce(&worker).await {
                 // The other instances hear of it at their next poll.
                 tracing::warn!(error = ?err, "could not wake the other instances");
             }
+            tokio::time::sleep_until(began + MIN_INTERVAL).await;
         }
     });
 }

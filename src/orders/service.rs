@@ -196,20 +196,30 @@ impl Orders {
                     items: None,
                 });
             }
-            let wanted: Vec<(i64, i32)> = order
-                .lines
-                .iter()
-                .map(|(id, (quantity, _))| (*id, quantity.units()))
-                .collect();
-            let taken = catalog::store::take_stock_each(conn, tenant, &wanted).await?;
-            let mut priced = Vec::with_capacity(order.lines.len());
+            // The products as they are now, read without a lock: the prices and names the order
+            // takes. The stock is taken at the end (see `insert_items_taking_stock`); a price changed
+            // in between leaves the order as placed just before the change.
+            let ids: Vec<i64> = order.lines.keys().copied().collect();
+            let found: HashMap<i64, ProductRow> =
+                catalog::store::find_live_many(conn, tenant, &ids)
+                    .await?
+                    .into_iter()
+                    .map(|product| (product.id, product))
+                    .collect();
             let mut total_cents: i64 = 0;
-            for ((&product_id, &(quantity, index)), taken) in order.lines.iter().zip(taken) {
-                let Some((name, price_cents)) = taken else {
-                    return Err(why_not_taken(conn, tenant, product_id, index).await);
+            let mut priced = Vec::with_capacity(order.lines.len());
+            for (&product_id, &(quantity, index)) in &order.lines {
+                let Some(product) = found.get(&product_id) else {
+                    return Err(AppError::UnknownProduct {
+                        field: format!("items.{index}.productId"),
+                        product_id: product_id.to_string(),
+                    });
                 };
-                total_cents += price_cents * i64::from(quantity.units());
-                priced.push((product_id, name, price_cents, quantity.units()));
+                if product.stock < quantity.units() {
+                    return Err(AppError::InsufficientStock { product_id });
+                }
+                total_cents += product.price_cents * i64::from(quantity.units());
+                priced.push((product_id, product, quantity.units()));
             }
             let at = now();
             let placed = store::insert(
@@ -227,18 +237,26 @@ impl Orders {
             .await?;
             let lines: Vec<NewOrderItem> = priced
                 .iter()
-                .map(
-                    |(product_id, name, unit_price_cents, quantity)| NewOrderItem {
-                        order_id: placed.id,
-                        product_id: *product_id,
-                        product_name: name,
-                        unit_price_cents: *unit_price_cents,
-                        quantity: *quantity,
-                    },
-                )
+                .map(|(product_id, product, quantity)| NewOrderItem {
+                    order_id: placed.id,
+                    product_id: *product_id,
+                    product_name: &product.name,
+                    unit_price_cents: product.price_cents,
+                    quantity: *quantity,
+                })
                 .collect();
             let placed_event = NewOrderEvent::of(&placed, EventKind::Placed, customer_id);
-            let items = store::insert_items(conn, tenant, &lines, Some(&placed_event)).await?;
+            let items =
+                match store::insert_items_taking_stock(conn, tenant, &lines, Some(&placed_event))
+                    .await?
+                {
+                    Ok(items) => items,
+                    // Taken meanwhile by another order, or deleted: nothing of this one is kept.
+                    Err(product_id) => {
+                        let index = order.lines.get(&product_id).map_or(0, |(_, index)| *index);
+                        return Err(why_not_taken(conn, tenant, product_id, index).await);
+                    }
+                };
             if let Some(key) = &order.idempotency_key {
                 store::attach_key(conn, tenant, customer_id, key, placed.id).await?;
             }

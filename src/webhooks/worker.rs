@@ -49,6 +49,10 @@ const POLL: Duration = Duration::from_secs(1);
 const FANOUT_IDLE_POLLS: u32 = 10;
 /// Events turned into deliveries per transaction.
 const FANOUT_BATCH: i64 = 256;
+/// The least time between two fan-outs: each is a transaction of several statements, and under load
+/// the feed brings an event every millisecond or so; fanning out at most every 50 ms turns the events
+/// of many orders into deliveries at once, for at most 50 ms more before a webhook goes out.
+const FANOUT_INTERVAL: Duration = Duration::from_millis(50);
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 const PRUNE_BATCH: i64 = 500;
 const PRUNE_PAUSE: Duration = Duration::from_millis(50);
@@ -113,10 +117,12 @@ async fn fan_out(
     background: Weak<Background>,
 ) {
     let mut quiet = 0;
+    // Events the feed brought while the last fan-out ran or paused: the next one starts at once.
+    let mut pending = false;
     loop {
         // Woken by an event this instance heard (whoever made it); else, lest one was missed, it
         // looks every `FANOUT_IDLE_POLLS` polls (each look locks the fan-out's place).
-        if tokio::time::timeout(POLL, feed.recv()).await.is_err() {
+        if !pending && tokio::time::timeout(POLL, feed.recv()).await.is_err() {
             quiet += 1;
             if quiet < FANOUT_IDLE_POLLS {
                 if background.strong_count() == 0 {
@@ -129,6 +135,7 @@ async fn fan_out(
         let Some(alive) = background.upgrade() else {
             return;
         };
+        let began = tokio::time::Instant::now();
         loop {
             match fan_out_once(&work).await {
                 Ok((read, made)) => {
@@ -144,6 +151,15 @@ async fn fan_out(
                     break;
                 }
             }
+        }
+        drop(alive);
+        tokio::time::sleep_until(began + FANOUT_INTERVAL).await;
+        // What the feed brought meanwhile is in the log: one fan-out, now, takes all of it.
+        pending = false;
+        while let Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) =
+            feed.try_recv()
+        {
+            pending = true;
         }
     }
 }

@@ -38,17 +38,25 @@ async fn composite_keys_refuse_rows_that_cross_tenants(app: TestApp) {
         quantity: 1,
     };
     // A line of store 1's order naming store 2's product.
-    let forged =
-        multistore::orders::store::insert_items(conn, tenant_one, &[line(id(&theirs["id"]))], None)
-            .await;
+    let forged = multistore::orders::store::insert_items_taking_stock(
+        conn,
+        tenant_one,
+        &[line(id(&theirs["id"]))],
+        None,
+    )
+    .await;
     assert!(
         forged.is_err(),
         "a line pointing at another store's product"
     );
     // A line filed under store 2 pointing at store 1's order.
-    let forged =
-        multistore::orders::store::insert_items(conn, tenant_two, &[line(id(&theirs["id"]))], None)
-            .await;
+    let forged = multistore::orders::store::insert_items_taking_stock(
+        conn,
+        tenant_two,
+        &[line(id(&theirs["id"]))],
+        None,
+    )
+    .await;
     assert!(forged.is_err(), "a line of another store's order");
     // Store 1's order assigned to store 2's staff.
     let forged = multistore::orders::store::assign(

@@ -40,12 +40,13 @@ struct Options {
     pooler_url: Option<String>,
 }
 
-const ALL_SCENARIOS: [&str; 8] = [
+const ALL_SCENARIOS: [&str; 9] = [
     "list",
     "sorted-list",
     "search",
     "get",
     "place-order",
+    "hot-order",
     "my-orders",
     "login",
     "mixed",
@@ -141,6 +142,16 @@ async fn bench(options: Options) -> anyhow::Result<()> {
     if let DatabaseUrl::Postgres(url) = &database_url {
         results.pgbench = Some(
             pgbench::raw_rates(
+                url,
+                config.db_role.as_deref(),
+                options.data,
+                options.connections,
+                options.seconds,
+            )
+            .await?,
+        );
+        results.minimal = Some(
+            pgbench::minimal_rates(
                 url,
                 config.db_role.as_deref(),
                 options.data,
@@ -278,11 +289,20 @@ impl Client {
                     true,
                 )
             }
-            "place-order" => {
-                let first = self.product();
-                let second = self
-                    .data
-                    .product_id(self.vendor, 1 + (first % self.data.products_per_vendor));
+            "place-order" | "hot-order" => {
+                let (first, second) = if scenario == "hot-order" {
+                    // Every order of the store on its first two products: one row lock each.
+                    (
+                        self.data.product_id(self.vendor, 1),
+                        self.data.product_id(self.vendor, 2),
+                    )
+                } else {
+                    let first = self.product();
+                    let second = self
+                        .data
+                        .product_id(self.vendor, 1 + (first % self.data.products_per_vendor));
+                    (first, second)
+                };
                 self.post(
                     json!({
                         "query": "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id total items { productName quantity } } }",
@@ -340,6 +360,7 @@ struct Results {
     backend: String,
     scenarios: Vec<ScenarioResult>,
     pgbench: Option<Vec<pgbench::RawRate>>,
+    minimal: Option<Vec<pgbench::MinimalRate>>,
 }
 
 async fn run_scenarios(
@@ -380,6 +401,9 @@ async fn run_scenarios(
                 data,
             }));
         }
+        if let DatabaseUrl::Postgres(url) = &config.database_url {
+            pgbench::vacuum(url).await?;
+        }
         reset_peak_rss(pid);
         let cpu_before = cpu_seconds(pid);
         eprintln!(
@@ -400,6 +424,7 @@ async fn run_scenarios(
         backend: options.db.clone(),
         scenarios,
         pgbench: None,
+        minimal: None,
     })
 }
 
@@ -517,6 +542,31 @@ fn report(options: &Options, results: &Results) -> anyhow::Result<()> {
         }
         raw_json = rates.into();
     }
+    let mut minimal_json = serde_json::Value::Null;
+    if let Some(minimal) = &results.minimal {
+        println!(
+            "\nthe least SQL that gives the same result (the headline limit), pgbench -M prepared, {} clients,\n\
+             as the service's role (row-level security on, the store set once per session), store 1:",
+            options.connections
+        );
+        println!("scenario       minimal SQL   API/minimal");
+        let mut rates = serde_json::Map::new();
+        for m in minimal {
+            let api = results
+                .scenarios
+                .iter()
+                .find(|s| s.name == m.scenario)
+                .map(|s| s.outcome.requests_per_sec());
+            println!(
+                "{:<12} {:>8.0} tx/s {:>12}",
+                m.scenario,
+                m.tps,
+                api.map_or_else(|| "-".to_owned(), |api| format!("{:.2}", api / m.tps)),
+            );
+            rates.insert(m.scenario.to_owned(), json!({ "tps": m.tps }));
+        }
+        minimal_json = rates.into();
+    }
     let document = json!({
         "backend": results.backend,
         "pooler": options.pooler_url.is_some(),
@@ -527,6 +577,7 @@ fn report(options: &Options, results: &Results) -> anyhow::Result<()> {
         "cores": std::thread::available_parallelism().map_or(0, usize::from),
         "scenarios": scenarios_json,
         "pgbench": raw_json,
+        "minimal_sql": minimal_json,
     });
     if let Some(dir) = options.json.parent() {
         std::fs::create_dir_all(dir)?;

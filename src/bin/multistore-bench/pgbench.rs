@@ -24,14 +24,23 @@ pub async fn fresh_database(admin_url: &str) -> anyhow::Result<String> {
     Ok(format!("{base}/{DATABASE}"))
 }
 
+/// Vacuums the benchmark database, so each measured phase starts where autovacuum would keep a
+/// database in use (the orders of one phase leave dead rows and unset visibility for the next).
+pub async fn vacuum(url: &str) -> anyhow::Result<()> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    conn.batch_execute("VACUUM (ANALYZE)").await?;
+    Ok(())
+}
+
 // The statements the service sends (as its queries build them, with literals for its bind values).
 const SET_TENANT: &str = "SELECT set_config('app.vendor_id', :v::text, false);";
-const USER_CHECK: &str = "SELECT id, vendor_id, username, email, password_hash, first_name, last_name, role, is_active, created_at, updated_at FROM users WHERE vendor_id = :v AND id = :u LIMIT 1;";
 const PAGE: &str = "SELECT id, vendor_id, name, description, price_cents, stock, deleted_at, created_at, updated_at FROM products WHERE vendor_id = :v AND deleted_at IS NULL AND id > :after ORDER BY id ASC LIMIT :limit;";
-const TAKE_A: &str = "UPDATE products SET stock = stock - 1, updated_at = now() WHERE vendor_id = :v AND id = :a AND deleted_at IS NULL AND stock >= 1 RETURNING name, price_cents;";
-const TAKE_B: &str = "UPDATE products SET stock = stock - 1, updated_at = now() WHERE vendor_id = :v AND id = :b AND deleted_at IS NULL AND stock >= 1 RETURNING name, price_cents;";
+const TAKE_A: &str = "UPDATE products SET stock = stock - 1 WHERE vendor_id = :v AND id = :a AND deleted_at IS NULL AND stock >= 1;";
+const TAKE_B: &str = "UPDATE products SET stock = stock - 1 WHERE vendor_id = :v AND id = :b AND deleted_at IS NULL AND stock >= 1;";
 const INSERT_ORDER: &str = "INSERT INTO orders (vendor_id, customer_id, status, address, total_cents, created_at, updated_at) VALUES (:v, :u, 'pending', '1 Bench Street', 1000, now(), now()) RETURNING id \\gset";
 const ITEM_A: &str = "INSERT INTO order_items (vendor_id, order_id, product_id, product_name, unit_price_cents, quantity) VALUES (:v, :id, :a, 'Product', 500, 1);";
+const READ_PRODUCTS: &str = "SELECT id, vendor_id, name, description, price_cents, stock, deleted_at, created_at, updated_at FROM products WHERE vendor_id = :v AND id IN (:a, :b) AND deleted_at IS NULL;";
+const EVENT: &str = "INSERT INTO order_events (vendor_id, order_id, kind, status, actor_id, created_at, position) VALUES (:v, :id, 'placed', 'pending', :u, now(), 0);";
 const ITEM_B: &str = "INSERT INTO order_items (vendor_id, order_id, product_id, product_name, unit_price_cents, quantity) VALUES (:v, :id, :b, 'Product', 500, 1);";
 
 /// A customer of a random store, two neighbouring products of that store (the data set's shape comes
@@ -50,26 +59,101 @@ pub struct Workload {
     round_trips: &'static [&'static [&'static str]],
 }
 
-/// What the service runs for a product page with a token (the user check, then the page, each with
-/// the tenant setting) and for a two-line order (the user check, then one transaction: stock taken
-/// with conditional updates, the order, its lines).
+/// What the service runs for a product page with a token (the page with the tenant setting: the
+/// account's status is remembered) and for a two-line order (one transaction: the products read, the
+/// order, then its lines, its event and the stock taken with conditional updates, last).
 pub const WORKLOADS: &[Workload] = &[
     Workload {
         scenario: "list",
-        round_trips: &[&[SET_TENANT, USER_CHECK], &[SET_TENANT, PAGE]],
+        round_trips: &[&[SET_TENANT, PAGE]],
     },
     Workload {
         scenario: "place-order",
         round_trips: &[
-            &[SET_TENANT, USER_CHECK],
             &["BEGIN;"],
-            &[SET_TENANT, TAKE_A, TAKE_B],
+            &[SET_TENANT, READ_PRODUCTS],
             &[INSERT_ORDER],
-            &[ITEM_A, ITEM_B],
+            &[ITEM_A, ITEM_B, EVENT, TAKE_A, TAKE_B],
             &["COMMIT;"],
         ],
     },
 ];
+
+/// The least SQL that gives a scenario's result, one statement after another (the headline limit):
+/// a page is one SELECT; an order is one transaction of two conditional stock updates, the order and
+/// its two lines, with no event. The store is set once per session (`PGOPTIONS`), store 1's rows.
+pub struct Minimal {
+    pub scenario: &'static str,
+    variables: &'static str,
+    statements: &'static [&'static str],
+}
+
+const MINIMAL_ORDER: &[&str] = &[
+    "BEGIN;",
+    TAKE_A,
+    TAKE_B,
+    INSERT_ORDER,
+    ITEM_A,
+    ITEM_B,
+    "COMMIT;",
+];
+
+pub const MINIMAL: &[Minimal] = &[
+    Minimal {
+        scenario: "list",
+        variables: "\\set v 1\n\\set after 0\n\\set limit 21\n",
+        statements: &[PAGE],
+    },
+    Minimal {
+        scenario: "place-order",
+        variables: "\\set v 1\n\\set u :stores + random(1, :customers)\n\\set a random(1, :per_store - 1)\n\\set b :a + 1\n",
+        statements: MINIMAL_ORDER,
+    },
+    Minimal {
+        scenario: "hot-order",
+        variables: "\\set v 1\n\\set u :stores + random(1, :customers)\n\\set a 1\n\\set b 2\n",
+        statements: MINIMAL_ORDER,
+    },
+];
+
+/// pgbench's rate for the least SQL of a scenario.
+pub struct MinimalRate {
+    pub scenario: &'static str,
+    pub tps: f64,
+}
+
+/// pgbench's rates for the least SQL of each scenario, as the service's role, store 1.
+pub async fn minimal_rates(
+    url: &str,
+    role: Option<&str>,
+    data: DataSet,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<Vec<MinimalRate>> {
+    let dir = std::env::temp_dir().join(format!("multistore-minimal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut rates = Vec::new();
+    for minimal in MINIMAL {
+        let mut script = minimal.variables.to_owned();
+        for statement in minimal.statements {
+            script.push_str(statement);
+            script.push('\n');
+        }
+        let path = dir.join(format!("{}-minimal.sql", minimal.scenario));
+        std::fs::write(&path, script)?;
+        vacuum(url).await?;
+        eprintln!(
+            "running pgbench ({}, minimal SQL) for {seconds} s on {clients} clients…",
+            minimal.scenario
+        );
+        let tps = pgbench(&path, url, role, Some(1), data, clients, seconds)?;
+        rates.push(MinimalRate {
+            scenario: minimal.scenario,
+            tps,
+        });
+    }
+    Ok(rates)
+}
 
 impl Workload {
     /// The pgbench script: every statement one after another, or (`pipelined`) each round trip of
@@ -124,8 +208,9 @@ pub async fn raw_rates(
             );
             let path = dir.join(format!("{name}.sql"));
             std::fs::write(&path, workload.script(pipelined))?;
+            vacuum(url).await?;
             eprintln!("running pgbench ({name}) for {seconds} s on {clients} clients…");
-            *rate = pgbench(&path, url, role, data, clients, seconds)?;
+            *rate = pgbench(&path, url, role, None, data, clients, seconds)?;
         }
         rates.push(RawRate {
             scenario: workload.scenario,
@@ -136,11 +221,13 @@ pub async fn raw_rates(
     Ok(rates)
 }
 
-/// Runs pgbench in prepared mode on one script; returns its transactions per second.
+/// Runs pgbench in prepared mode on one script; returns its transactions per second. With `store`,
+/// every session is that store's for row-level security from the start.
 fn pgbench(
     script: &std::path::Path,
     url: &str,
     role: Option<&str>,
+    store: Option<i64>,
     data: DataSet,
     clients: usize,
     seconds: u64,
@@ -150,6 +237,9 @@ fn pgbench(
     let mut options = format!("-c plan_cache_mode={}", multistore::db::PLAN_CACHE_MODE);
     if let Some(role) = role {
         options.push_str(&format!(" -c role={role}"));
+    }
+    if let Some(store) = store {
+        options.push_str(&format!(" -c app.vendor_id={store}"));
     }
     pgbench.env("PGOPTIONS", options);
     let output = pgbench
