@@ -260,3 +260,37 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     lock.write()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_survives_its_notification_and_junk_means_everything() {
+        for change in [
+            StoreChange::Store(TenantId(7)),
+            StoreChange::Account(TenantId(7), 42),
+        ] {
+            assert_eq!(StoreChange::from_payload(&change.payload()), change);
+        }
+        for junk in ["", "x", "7:", ":42", "7:x", "1:2:3"] {
+            assert_eq!(StoreChange::from_payload(junk), StoreChange::Any, "{junk}");
+        }
+        assert!(StoreChange::Account(TenantId(7), 42).concerns(TenantId(7)));
+        assert!(!StoreChange::Store(TenantId(7)).concerns(TenantId(8)));
+    }
+
+    #[test]
+    fn an_answer_read_before_a_change_is_not_remembered() {
+        let directory = TenantDirectory::new(true);
+        let began = directory.generation.load(Ordering::Acquire);
+        directory.changed(StoreChange::Account(TenantId(1), 2));
+        directory.remember(began, &directory.accounts, (TenantId(1), 2), None);
+        assert!(read(&directory.accounts).is_empty());
+        let began = directory.generation.load(Ordering::Acquire);
+        directory.remember(began, &directory.accounts, (TenantId(1), 2), None);
+        assert_eq!(read(&directory.accounts).len(), 1);
+        directory.changed(StoreChange::Store(TenantId(1)));
+        assert!(read(&directory.accounts).is_empty());
+    }
+}
