@@ -12,70 +12,34 @@ use std::time::Duration;
 use diesel_async::RunQueryDsl as _;
 
 use crate::db::Db;
-use crate::db::notify::Listening;
+use crate::db::notify::{Listener, spawn_listener};
 use crate::with_conn;
 
 use super::events::{CHANNEL, OrderEvents};
 
-/// How long the listener waits for a notification before it checks that its connection still answers
-/// (a connection that died silently would otherwise never deliver again).
-const HEARTBEAT: Duration = Duration::from_secs(15);
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often a waiting announcer checks that the instance still runs.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 /// The least time between two notifications: the commits of a burst share one (each costs the
 /// database a statement, and each instance a read of the log).
 const MIN_INTERVAL: Duration = Duration::from_millis(5);
 
-pub(super) fn spawn(url: String, events: Weak<OrderEvents>) {
-    tokio::spawn(async move {
-        let mut backoff = FIRST_BACKOFF;
-        loop {
-            match listen(&url, &events, &mut backoff).await {
-                Ok(()) => return,
-                Err(err) => {
-                    let Some(bus) = events.upgrade() else { return };
-                    bus.set_listening(false);
-                    tracing::warn!(error = ?err, "event listener lost its connection; reconnecting");
-                }
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
-            if events.strong_count() == 0 {
-                return;
-            }
+impl Listener for OrderEvents {
+    fn listening(&self, listening: bool) {
+        self.set_listening(listening);
+        if listening {
+            // What other instances committed while this one did not listen is read now.
+            self.wake.notify_one();
         }
-    });
+    }
+
+    fn heard(&self, _payload: &str) {
+        self.wake.notify_one();
+    }
 }
 
-/// Listens until the connection fails (`Err`) or the feed is gone (`Ok`). Once listening, the next
-/// failure is retried after the first back-off again.
-async fn listen(
-    url: &str,
-    events: &Weak<OrderEvents>,
-    backoff: &mut Duration,
-) -> Result<(), crate::db::DbError> {
-    let mut listening = Listening::start(url, CHANNEL).await?;
-    match events.upgrade() {
-        Some(bus) => {
-            bus.set_listening(true);
-            // What other instances committed while this one did not listen is read now.
-            bus.wake.notify_one();
-        }
-        None => return Ok(()),
-    }
-    *backoff = FIRST_BACKOFF;
-    tracing::info!(channel = CHANNEL, "listening for order events");
-    loop {
-        let next = listening.next(HEARTBEAT).await?;
-        let Some(bus) = events.upgrade() else {
-            return Ok(());
-        };
-        if next.is_some() {
-            bus.wake.notify_one();
-        }
-    }
+/// Listens on the events channel for as long as the feed lives.
+pub(super) fn spawn(url: String, events: Weak<OrderEvents>) {
+    spawn_listener(url, CHANNEL, events);
 }
 
 /// Announces this instance's commits to the other instances, one notification at a time.
