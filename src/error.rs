@@ -130,6 +130,16 @@ impl AppError {
         }
     }
 
+    /// A unique violation as the `CONFLICT` of the field whose rule the constraint stands for (a taken
+    /// username, a taken domain); any other database error as it is.
+    pub fn taken(err: DbError, field: &str, message: &str) -> Self {
+        if err.is_unique_violation() {
+            Self::conflict(field, message)
+        } else {
+            err.into()
+        }
+    }
+
     /// Logs `cause` with the request's span and returns the opaque internal error.
     pub fn internal(cause: impl fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");

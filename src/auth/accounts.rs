@@ -12,7 +12,7 @@ use crate::auth::store::Revoked;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{Passwords, refresh, store};
 use crate::config::Config;
-use crate::db::{self, Conn, Db, DbError, TenantId, now};
+use crate::db::{self, Conn, Db, TenantId, now};
 use crate::error::{AppError, AppResult};
 use crate::identity::{Role, StoreChange, Subject, TenantDirectory, TokenKeys};
 use crate::transaction;
@@ -21,6 +21,7 @@ use crate::users::model::NewUser;
 use crate::values::{Domain, Email, Password, PersonName, StoreName, Username};
 use crate::vendors::VendorRow;
 use crate::vendors::model::{DomainRow, NewVendor};
+use crate::vendors::service::DOMAIN_TAKEN;
 use crate::{platform, users, vendors};
 
 /// A user signed in: what `AuthPayload` shows.
@@ -150,7 +151,7 @@ impl Accounts {
                 },
             )
             .await
-            .map_err(|err| taken(err, "domain", "this domain is already taken"))?;
+            .map_err(|err| AppError::taken(err, "domain", DOMAIN_TAKEN))?;
             // From here on the new store is the tenant of this connection.
             let tenant = vendor.tenant_id();
             db::set_tenant(conn, Some(tenant));
@@ -163,7 +164,7 @@ impl Accounts {
             };
             vendors::store::insert_domain(conn, &primary)
                 .await
-                .map_err(|err| taken(err, "domain", "this domain is already taken"))?;
+                .map_err(|err| AppError::taken(err, "domain", DOMAIN_TAKEN))?;
             // Hosts that named no store may name this one now, on every instance.
             TenantDirectory::announce(conn, StoreChange::Store(tenant)).await?;
             let user = insert_user(conn, tenant, &owner, Role::Owner).await?;
@@ -440,21 +441,12 @@ async fn insert_user(
     users::store::insert(conn, tenant, &account.row(role))
         .await
         .map_err(|err| {
-            taken(
+            AppError::taken(
                 err,
                 "username",
                 "this username is already taken in this store",
             )
         })
-}
-
-/// A unique violation as the `CONFLICT` of the field whose rule it stands for.
-fn taken(err: DbError, field: &str, message: &str) -> AppError {
-    if err.is_unique_violation() {
-        AppError::conflict(field, message)
-    } else {
-        err.into()
-    }
 }
 
 /// The vendor row of a tenant known to exist (its users do).

@@ -63,7 +63,7 @@ impl PlatformQuery {
             .stores(search.as_deref(), page.after, page.fetch_limit())
             .await?;
         Ok(page.into_connection(
-            found.stores,
+            found,
             |(row, _)| row.id,
             |(row, domains)| Vendor::with_domains(row, domains),
             StoreListing { search },

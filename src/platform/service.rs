@@ -20,11 +20,6 @@ pub const MAX_REASON_LEN: usize = 500;
 /// Longest `search` of the stores' listing.
 pub const MAX_SEARCH_LEN: usize = 255;
 
-/// A page of stores, each with its domains.
-pub struct StorePage {
-    pub stores: Vec<(VendorRow, Vec<DomainRow>)>,
-}
-
 /// The platform's service: its own pool (the platform role), and the directory to tell of changes.
 #[derive(Clone)]
 pub struct Platform {
@@ -37,13 +32,13 @@ impl Platform {
         Self { db, directory }
     }
 
-    /// Stores by id after `after`, with their domains (two queries for the page).
+    /// Stores by id after `after`, each with its domains (two queries for the page).
     pub async fn stores(
         &self,
         search: Option<&str>,
         after: Option<i64>,
         limit: i64,
-    ) -> AppResult<StorePage> {
+    ) -> AppResult<Vec<(VendorRow, Vec<DomainRow>)>> {
         let mut pooled = self.db.unscoped().await?;
         let conn = &mut pooled.conn();
         let rows = store::list_stores(conn, search, after, limit).await?;
@@ -54,14 +49,13 @@ impl Platform {
                 domains.entry(row.vendor_id).or_default().push(row);
             }
         }
-        let stores = rows
+        Ok(rows
             .into_iter()
             .map(|row| {
                 let of_store = domains.remove(&row.id).unwrap_or_default();
                 (row, of_store)
             })
-            .collect();
-        Ok(StorePage { stores })
+            .collect())
     }
 
     pub async fn count_stores(&self, search: Option<&str>) -> AppResult<i64> {
@@ -135,11 +129,11 @@ impl Platform {
         )
         .await
         .map_err(|err| {
-            if err.is_unique_violation() {
-                AppError::conflict("username", "a platform admin has this username already")
-            } else {
-                err.into()
-            }
+            AppError::taken(
+                err,
+                "username",
+                "a platform admin has this username already",
+            )
         })
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::db::{Conn, Db, DbError, TenantId, now};
+use crate::db::{Conn, Db, TenantId, now};
 use crate::error::{AppError, AppResult};
 use crate::identity::{StoreChange, TenantDirectory};
 use crate::transaction;
@@ -136,7 +136,7 @@ async fn apply(conn: &mut Conn<'_>, tenant: TenantId, change: DomainChange<'_>) 
             };
             store::insert_domain(conn, &row)
                 .await
-                .map_err(|err| taken_or(err, domain_taken))?;
+                .map_err(|err| AppError::taken(err, "domain", DOMAIN_TAKEN))?;
         }
         DomainChange::Remove(domain) => {
             if own_domain(conn, tenant, domain).await?.is_primary {
@@ -157,17 +157,11 @@ async fn apply(conn: &mut Conn<'_>, tenant: TenantId, change: DomainChange<'_>) 
     Ok(true)
 }
 
-fn domain_taken() -> AppError {
-    AppError::conflict("domain", "this domain is already taken")
-}
+/// What a domain of another store is told (also by `registerVendor`).
+pub const DOMAIN_TAKEN: &str = "this domain is already taken";
 
-/// A unique violation as `conflict()`, any other error as it is.
-fn taken_or(err: DbError, conflict: fn() -> AppError) -> AppError {
-    if err.is_unique_violation() {
-        conflict()
-    } else {
-        err.into()
-    }
+fn domain_taken() -> AppError {
+    AppError::conflict("domain", DOMAIN_TAKEN)
 }
 
 /// The store's own domain row, or `NOT_FOUND` (another store's domain is no different from none).

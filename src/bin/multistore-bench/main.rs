@@ -140,26 +140,15 @@ async fn bench(options: Options) -> anyhow::Result<()> {
     let mut results = result?;
 
     if let DatabaseUrl::Postgres(url) = &database_url {
-        results.pgbench = Some(
-            pgbench::raw_rates(
-                url,
-                config.db_role.as_deref(),
-                options.data,
-                options.connections,
-                options.seconds,
-            )
-            .await?,
-        );
-        results.minimal = Some(
-            pgbench::minimal_rates(
-                url,
-                config.db_role.as_deref(),
-                options.data,
-                options.connections,
-                options.seconds,
-            )
-            .await?,
-        );
+        let run = pgbench::Run {
+            url,
+            role: config.db_role.as_deref(),
+            data: options.data,
+            clients: options.connections,
+            seconds: options.seconds,
+        };
+        results.pgbench = Some(pgbench::raw_rates(&run).await?);
+        results.minimal = Some(pgbench::minimal_rates(&run).await?);
     }
     report(&options, &results)?;
     Ok(())

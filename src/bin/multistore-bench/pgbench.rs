@@ -24,6 +24,16 @@ pub async fn fresh_database(admin_url: &str) -> anyhow::Result<String> {
     Ok(format!("{base}/{DATABASE}"))
 }
 
+/// How pgbench runs: on which database, as which role (the service's, so row-level security applies;
+/// `None`: the connecting user), on what data set, with how many clients, for how long each script.
+pub struct Run<'a> {
+    pub url: &'a str,
+    pub role: Option<&'a str>,
+    pub data: DataSet,
+    pub clients: usize,
+    pub seconds: u64,
+}
+
 /// Vacuums the benchmark database, so each measured phase starts where autovacuum would keep a
 /// database in use (the orders of one phase leave dead rows and unset visibility for the next).
 pub async fn vacuum(url: &str) -> anyhow::Result<()> {
@@ -123,13 +133,8 @@ pub struct MinimalRate {
 }
 
 /// pgbench's rates for the least SQL of each scenario, as the service's role, store 1.
-pub async fn minimal_rates(
-    url: &str,
-    role: Option<&str>,
-    data: DataSet,
-    clients: usize,
-    seconds: u64,
-) -> anyhow::Result<Vec<MinimalRate>> {
+pub async fn minimal_rates(run: &Run<'_>) -> anyhow::Result<Vec<MinimalRate>> {
+    let (clients, seconds) = (run.clients, run.seconds);
     let dir = std::env::temp_dir().join(format!("multistore-minimal-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let mut rates = Vec::new();
@@ -141,12 +146,12 @@ pub async fn minimal_rates(
         }
         let path = dir.join(format!("{}-minimal.sql", minimal.scenario));
         std::fs::write(&path, script)?;
-        vacuum(url).await?;
+        vacuum(run.url).await?;
         eprintln!(
             "running pgbench ({}, minimal SQL) for {seconds} s on {clients} clients…",
             minimal.scenario
         );
-        let tps = pgbench(&path, url, role, Some(1), data, clients, seconds)?;
+        let tps = pgbench(run, &path, Some(1))?;
         rates.push(MinimalRate {
             scenario: minimal.scenario,
             tps,
@@ -188,13 +193,8 @@ pub struct RawRate {
 /// (through `PGOPTIONS`). With `role`, they take the role the service's pooled connections take, so
 /// row-level security applies to pgbench as it does to the service; without, they run as the connecting
 /// user (an owner or superuser bypasses it).
-pub async fn raw_rates(
-    url: &str,
-    role: Option<&str>,
-    data: DataSet,
-    clients: usize,
-    seconds: u64,
-) -> anyhow::Result<Vec<RawRate>> {
+pub async fn raw_rates(run: &Run<'_>) -> anyhow::Result<Vec<RawRate>> {
+    let (clients, seconds) = (run.clients, run.seconds);
     let dir = std::env::temp_dir().join(format!("multistore-pgbench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let mut rates = Vec::new();
@@ -208,9 +208,9 @@ pub async fn raw_rates(
             );
             let path = dir.join(format!("{name}.sql"));
             std::fs::write(&path, workload.script(pipelined))?;
-            vacuum(url).await?;
+            vacuum(run.url).await?;
             eprintln!("running pgbench ({name}) for {seconds} s on {clients} clients…");
-            *rate = pgbench(&path, url, role, None, data, clients, seconds)?;
+            *rate = pgbench(run, &path, None)?;
         }
         rates.push(RawRate {
             scenario: workload.scenario,
@@ -223,15 +223,14 @@ pub async fn raw_rates(
 
 /// Runs pgbench in prepared mode on one script; returns its transactions per second. With `store`,
 /// every session is that store's for row-level security from the start.
-fn pgbench(
-    script: &std::path::Path,
-    url: &str,
-    role: Option<&str>,
-    store: Option<i64>,
-    data: DataSet,
-    clients: usize,
-    seconds: u64,
-) -> anyhow::Result<f64> {
+fn pgbench(run: &Run<'_>, script: &std::path::Path, store: Option<i64>) -> anyhow::Result<f64> {
+    let Run {
+        url,
+        role,
+        data,
+        clients,
+        seconds,
+    } = *run;
     let mut pgbench = Command::new("pgbench");
     // The session settings of the service's connections.
     let mut options = format!("-c plan_cache_mode={}", multistore::db::PLAN_CACHE_MODE);

@@ -12,13 +12,10 @@ use async_graphql::{Positioned, Value, Variables};
 /// A value as written in the document (it may be a variable).
 use async_graphql_value::Value as Written;
 
-use super::shape::{IntrospectionSizes, SchemaShape};
+use super::shape::{FieldShape, IntrospectionSizes, SchemaShape};
 
 /// The most a list other than a page may hold (an order's lines: 1 to 100), and the largest page.
 pub const MAX_LIST: u64 = 100;
-/// Lists that hold fewer than `MAX_LIST` by a rule of the domain: a store has at most 20 domains
-/// (`vendors::service::MAX_DOMAINS`), so a page of 100 stores with their domains costs what it is.
-const SHORT_LISTS: [(&str, &str, u64); 1] = [("Vendor", "domains", 20)];
 /// A page's size when `first` is not given and the schema gives no default.
 const DEFAULT_PAGE: u64 = 20;
 /// Fragments spread inside one another at most this deep (beyond, validating them would recurse deeper
@@ -341,17 +338,17 @@ impl<'a> Walk<'a> {
                     _ => MAX_LIST,
                 };
                 let children_cost = children.cost.at(page);
-                let short = SHORT_LISTS
-                    .iter()
-                    .find(|(of, list, _)| *of == ty && *list == name);
                 match shape {
                     // A short list holds at most its own bound, whatever page it is in.
-                    Some(shape) if shape.list && short.is_some() => {
-                        let most = short.map_or(MAX_LIST, |(_, _, most)| *most);
+                    Some(FieldShape {
+                        list: true,
+                        most: Some(most),
+                        ..
+                    }) => {
                         figures.cost.fixed = figures
                             .cost
                             .fixed
-                            .saturating_add(children_cost.max(1).saturating_mul(most));
+                            .saturating_add(children_cost.max(1).saturating_mul(*most));
                     }
                     Some(shape) if shape.list => figures.cost.per_page = children_cost.max(1),
                     _ => figures.cost.fixed = figures.cost.fixed.saturating_add(children_cost),

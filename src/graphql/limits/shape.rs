@@ -38,6 +38,9 @@ scalar String scalar Int scalar Float scalar Boolean scalar ID
 const STRING_WEIGHT: u64 = 8;
 const HEAVY_FIELDS: [(&str, &str, u64); 2] =
     [("Product", "description", 313), ("Order", "address", 16)];
+/// Lists that hold fewer than `MAX_LIST` by a rule of the domain: a store has at most 20 domains
+/// (`vendors::service::MAX_DOMAINS`), so a page of 100 stores with their domains costs what it is.
+const SHORT_LISTS: [(&str, &str, u64); 1] = [("Vendor", "domains", 20)];
 
 #[derive(Debug)]
 pub struct FieldShape {
@@ -49,6 +52,8 @@ pub struct FieldShape {
     /// `first`'s default in the schema.
     pub default_first: Option<u64>,
     pub weight: u64,
+    /// The most a list holds when a rule bounds it below the most any list may (`SHORT_LISTS`).
+    pub most: Option<u64>,
 }
 
 /// Sizes of the schema's introspection lists: totals over the whole schema (what `types { fields }`
@@ -204,6 +209,10 @@ impl SchemaShape {
                         } else {
                             1
                         });
+                    let most = SHORT_LISTS
+                        .iter()
+                        .find(|(t, f, _)| *t == type_name && *f == name)
+                        .map(|(_, _, most)| *most);
                     shapes.insert(
                         name,
                         FieldShape {
@@ -212,6 +221,7 @@ impl SchemaShape {
                             page,
                             default_first,
                             weight,
+                            most,
                         },
                     );
                 }
