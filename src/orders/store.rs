@@ -59,29 +59,34 @@ enum Written {
     Taken(i64, bool),
 }
 
-/// The last writes of a new order, in one pipeline on PostgreSQL (one round trip): its lines, the
-/// event that records its placing, and then each line's units taken from stock by a conditional
-/// update (live product, enough units), so concurrent orders can never take more than there is. The stock is taken last, just before the commit, so the
-/// products' row locks are held for as short a time as the transaction allows: orders of one popular
-/// product queue on that lock. Only `stock` changes: an order is no edit of the product, so its
-/// `updatedAt` stays (as in Saleor, where stock is apart from the product), and since no index holds
-/// `stock`, PostgreSQL updates the row in place (a HOT update: no new entry in the product's seven
-/// indexes, no dead entries for a popular product's rows to pile up). Returns the lines, or the first product whose units could not be
-/// taken (the caller rolls back). Lines go in product order, so two orders lock rows in one order.
+/// The last writes of a new order, in one pipeline on PostgreSQL (one round trip): the event that
+/// records its placing, each line's units taken from stock by a conditional update (live product,
+/// enough units), so concurrent orders can never take more than there is, and then its lines. The
+/// stock is taken at the end, just before the commit, so the products' row locks are held for as
+/// short a time as the transaction allows: orders of one popular product queue on that lock. The lines
+/// come after the stock, not before: a line's key to its product takes a shared lock on the product's
+/// row, which on a row that another order is updating PostgreSQL records as a multixact of every
+/// transaction holding it, rebuilt at each new locker (a seventh of the database's time when every
+/// order took the same two products); on the row this transaction has just updated it costs nothing.
+/// Only `stock` changes: an order is no edit of the product, so its `updatedAt` stays (as in Saleor,
+/// where stock is apart from the product), and since no index holds `stock`, PostgreSQL updates the
+/// row in place (a HOT update: no new entry in the product's seven indexes, no dead entries for a
+/// popular product's rows to pile up). Returns the lines, or the first product whose units could not
+/// be taken (the caller rolls back). Lines go in product order, so two orders lock rows in one order.
 pub async fn insert_items_taking_stock(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     lines: &[NewOrderItem<'_>],
     event: Option<&NewOrderEvent<'_>>,
 ) -> DbResult<Result<Vec<OrderItemRow>, i64>> {
-    let writes = lines
-        .iter()
-        .map(NewOrderWrite::Line)
-        .chain(event.map(NewOrderWrite::Event))
+    let writes = event
+        .map(NewOrderWrite::Event)
+        .into_iter()
         .chain(lines.iter().map(|line| NewOrderWrite::Take {
             product_id: line.product_id,
             quantity: line.quantity,
-        }));
+        }))
+        .chain(lines.iter().map(NewOrderWrite::Line));
     let written = each_pipelined!(conn, writes, |c, write| match write {
         NewOrderWrite::Line(line) => diesel::insert_into(order_items::table)
             .values((order_items::table::owned_by(tenant), line))

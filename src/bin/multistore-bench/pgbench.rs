@@ -71,7 +71,7 @@ pub struct Workload {
 
 /// What the service runs for a product page with a token (the page with the tenant setting: the
 /// account's status is remembered) and for a two-line order (one transaction: the products read, the
-/// order, then its lines, its event and the stock taken with conditional updates, last).
+/// order, then its event, the stock taken with conditional updates, and its lines).
 pub const WORKLOADS: &[Workload] = &[
     Workload {
         scenario: "list",
@@ -83,7 +83,7 @@ pub const WORKLOADS: &[Workload] = &[
             &["BEGIN;"],
             &[SET_TENANT, READ_PRODUCTS],
             &[INSERT_ORDER],
-            &[ITEM_A, ITEM_B, EVENT, TAKE_A, TAKE_B],
+            &[EVENT, TAKE_A, TAKE_B, ITEM_A, ITEM_B],
             &["COMMIT;"],
         ],
     },
