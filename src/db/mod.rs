@@ -7,7 +7,8 @@
 //!
 //! On PostgreSQL every checkout names its tenant for row-level security (`app.vendor_id`). The setting
 //! travels with the checkout's first statement, pipelined: both go out in one write and cost one round
-//! trip (see `with_conn!`).
+//! trip (see `with_conn!`); and it is not sent at all when the connection's session is known to hold
+//! that tenant already (`session`).
 
 mod cached;
 mod error;
@@ -16,6 +17,7 @@ mod migrate;
 pub mod notify;
 mod predicate;
 pub mod schema;
+mod session;
 pub mod setting;
 mod tenant;
 
@@ -33,6 +35,7 @@ use diesel_async::pooled_connection::{
 };
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use futures_util::FutureExt;
+use session::{PgSession, PgSessionManager};
 
 use crate::config::{Config, DatabaseUrl, DbPooler};
 
@@ -112,19 +115,19 @@ impl SqliteFile {
 
 #[derive(Clone)]
 enum Pools {
-    /// PostgreSQL, with how its connections carry the tenant setting.
-    Pg(Pool<AsyncPgConnection>, setting::Mode),
+    /// PostgreSQL, each connection with its tenant setting.
+    Pg(deadpool::managed::Pool<PgSessionManager>),
     Sqlite(Pool<SqliteConn>),
 }
 
 /// A connection taken from the pool; returned to it when dropped. On PostgreSQL it carries the tenant
-/// setting that its statements must bring along (`setting`).
+/// setting that its statements must bring along (`PgSession`).
 #[expect(
     clippy::large_enum_variant,
     reason = "lives on the stack of one request; boxing would cost an allocation per checkout"
 )]
 pub enum PooledConn {
-    Pg(Object<AsyncPgConnection>, TenantSetting),
+    Pg(deadpool::managed::Object<PgSessionManager>),
     Sqlite(Object<SqliteConn>),
 }
 
@@ -137,7 +140,10 @@ pub enum Conn<'a> {
 impl PooledConn {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Self::Pg(c, pending) => Conn::Pg(c, pending),
+            Self::Pg(session) => {
+                let PgSession { conn, setting } = &mut **session;
+                Conn::Pg(conn, setting)
+            }
             Self::Sqlite(c) => Conn::Sqlite(c),
         }
     }
@@ -167,6 +173,9 @@ macro_rules! with_conn {
                     },
                 )
                 .await;
+                if set.is_ok() {
+                    setting.confirm(&preamble);
+                }
                 let result = set.and(result);
                 $crate::db::setting::end_statement(shared, &preamble, result).await
             }
@@ -200,6 +209,9 @@ macro_rules! each_pipelined {
                     statements,
                 )
                 .await;
+                if set.is_ok() {
+                    setting.confirm(&preamble);
+                }
                 let result = set.and(result);
                 $crate::db::setting::end_statement(shared, &preamble, result).await
             }
@@ -231,15 +243,14 @@ macro_rules! transaction {
                 // The tenant setting goes with the transaction's first statement (for the session, but
                 // undone by a rollback; transaction-local behind a pooler).
                 let setting: &mut $crate::db::setting::TenantSetting = setting;
-                let was_pending = setting.is_pending();
-                let mut inside = setting.enter_transaction();
+                let (mut inside, before) = setting.enter_transaction();
                 let result = pg
                     .transaction(async |pg| -> Result<_, $err> {
                         let $c = &mut $crate::db::Conn::Pg(pg, &mut inside);
                         $body
                     })
                     .await;
-                setting.leave_transaction(inside, result.is_ok(), was_pending);
+                setting.leave_transaction(inside, result.is_ok(), before);
                 result
             }
             $crate::db::Conn::Sqlite(lite) => {
@@ -285,7 +296,11 @@ impl Db {
                     manager_config,
                 );
                 let size = config.db_pool_size.unwrap_or(cores * 8);
-                Pools::Pg(build_pool(manager, size)?, mode)
+                let manager = PgSessionManager {
+                    connections: manager,
+                    mode,
+                };
+                Pools::Pg(build_pool(manager, size)?)
             }
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -349,7 +364,7 @@ impl Db {
     /// The pool's size, idle connections and waiters now (for metrics).
     pub fn pool_status(&self) -> deadpool::Status {
         match &self.pools {
-            Pools::Pg(pool, _) => pool.status(),
+            Pools::Pg(pool) => pool.status(),
             Pools::Sqlite(pool) => pool.status(),
         }
     }
@@ -365,7 +380,8 @@ impl Db {
         self.scoped(None).await
     }
 
-    /// Every checkout sets the tenant, so a connection never carries the previous user's tenant.
+    /// Every checkout names its tenant, so a connection never carries the previous user's: sent with
+    /// the next statement unless the connection's session is known to hold that tenant already.
     async fn scoped(&self, tenant: Option<TenantId>) -> DbResult<PooledConn> {
         if let Some(file) = &self.sqlite_file
             && !file.intact()
@@ -376,9 +392,7 @@ impl Db {
             )));
         }
         let mut pooled = match &self.pools {
-            Pools::Pg(pool, mode) => {
-                PooledConn::Pg(pool.get().await?, TenantSetting::new(mode.clone()))
-            }
+            Pools::Pg(pool) => PooledConn::Pg(pool.get().await?),
             Pools::Sqlite(pool) => PooledConn::Sqlite(pool.get().await?),
         };
         set_tenant(&mut pooled.conn(), tenant);
@@ -414,7 +428,12 @@ impl Db {
     pub async fn batch_execute(&self, sql: &str) -> DbResult<()> {
         use diesel_async::SimpleAsyncConnection as _;
         match &self.pools {
-            Pools::Pg(pool, _) => pool.get().await?.batch_execute(sql).await?,
+            Pools::Pg(pool) => {
+                let mut session = pool.get().await?;
+                // Whatever the SQL set, the session's tenant setting is no longer known.
+                session.setting.forget();
+                session.conn.batch_execute(sql).await?
+            }
             Pools::Sqlite(pool) => pool.get().await?.batch_execute(sql).await?,
         }
         Ok(())
@@ -429,11 +448,11 @@ fn fast_recycling<C: diesel_async::AsyncConnection + 'static>() -> ManagerConfig
     config
 }
 
-fn build_pool<C>(manager: AsyncDieselConnectionManager<C>, size: usize) -> anyhow::Result<Pool<C>>
-where
-    AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
-{
-    Ok(Pool::builder(manager)
+fn build_pool<M: deadpool::managed::Manager>(
+    manager: M,
+    size: usize,
+) -> anyhow::Result<deadpool::managed::Pool<M>> {
+    Ok(deadpool::managed::Pool::builder(manager)
         .max_size(size)
         .runtime(deadpool::Runtime::Tokio1)
         .wait_timeout(Some(POOL_TIMEOUT))
@@ -506,7 +525,8 @@ async fn open_behind_pooler(url: &str) -> diesel::ConnectionResult<AsyncPgConnec
 }
 
 /// Names the tenant that PostgreSQL's row-level security lets this connection see (`None`: no tenant's
-/// rows): every checkout and every switch sets it again, with the next statement. A no-op on SQLite.
+/// rows): every checkout and every switch names it, and it goes with the next statement unless the
+/// session is known to hold it. A no-op on SQLite.
 pub fn set_tenant(conn: &mut Conn<'_>, tenant: Option<TenantId>) {
     if let Conn::Pg(_, setting) = conn {
         setting.set(tenant);

@@ -2,7 +2,10 @@
 //! how it travels with the statements.
 //!
 //! - Directly (or behind a session-mode pooler) a connection is ours for its lifetime: the setting is
-//!   for the session, sent once per checkout (or switch), pipelined with the next statement.
+//!   for the session, sent with the next statement (pipelined) when a checkout (or a switch) names
+//!   another store than the session is known to hold. What it holds is known only from the server's
+//!   answer: a setting sent and not answered (a request dropped half-way) leaves it unknown, a
+//!   transaction's setting is known after its commit, and a rollback brings back what was before.
 //! - Behind a transaction-mode pooler (`MULTISTORE_DB_POOLER=transaction`) consecutive transactions may
 //!   run on different server connections, with other clients' settings: every transaction carries the
 //!   setting (and the role) itself, transaction-local. A statement outside a transaction becomes one:
@@ -34,6 +37,15 @@ pub struct TenantSetting {
     /// Whether it still has to be sent (once per session switch; once per transaction when pooled).
     pending: bool,
     in_transaction: bool,
+    /// Session mode: the value the session is known to hold (`None`: unknown, so it is sent).
+    session: Option<String>,
+}
+
+/// What a transaction's rollback brings back.
+#[derive(Clone, Debug)]
+pub struct BeforeTransaction {
+    pending: bool,
+    session: Option<String>,
 }
 
 /// What goes out before a statement.
@@ -54,13 +66,22 @@ impl TenantSetting {
             value: String::new(),
             pending: true,
             in_transaction: false,
+            session: None,
         }
     }
 
     /// Names the tenant the next statements may see (`None`: no tenant's rows).
     pub fn set(&mut self, tenant: Option<TenantId>) {
         self.value = tenant.map(|t| t.0.to_string()).unwrap_or_default();
-        self.pending = true;
+        self.pending = match self.mode {
+            Mode::Session => self.session.as_deref() != Some(self.value.as_str()),
+            Mode::Pooled { .. } => true,
+        };
+    }
+
+    /// Forgets what the session holds (after SQL that may have changed it).
+    pub fn forget(&mut self) {
+        self.session = None;
     }
 
     /// What must go out before the next statement.
@@ -68,6 +89,8 @@ impl TenantSetting {
         match &self.mode {
             Mode::Session if self.pending => {
                 self.pending = false;
+                // Unknown until the server answers (`confirm`).
+                self.session = None;
                 Preamble::Session(self.value.clone())
             }
             Mode::Session => Preamble::None,
@@ -90,8 +113,19 @@ impl TenantSetting {
         }
     }
 
-    /// The setting inside a transaction that starts now.
-    pub fn enter_transaction(&mut self) -> Self {
+    /// The server ran the preamble: the session holds what it set.
+    pub fn confirm(&mut self, preamble: &Preamble) {
+        if let Preamble::Session(value) = preamble {
+            self.session = Some(value.clone());
+        }
+    }
+
+    /// The setting inside a transaction that starts now, and what a rollback brings back.
+    pub fn enter_transaction(&mut self) -> (Self, BeforeTransaction) {
+        let before = BeforeTransaction {
+            pending: self.pending,
+            session: self.session.clone(),
+        };
         let inside = Self {
             in_transaction: true,
             pending: match self.mode {
@@ -105,25 +139,25 @@ impl TenantSetting {
             // Whatever the transaction sends, it sends for the session (until a rollback undoes it).
             self.pending = false;
         }
-        inside
+        // Unknown while the transaction runs: if it never ends here (a request dropped half-way), the
+        // pool closes the connection (diesel counts it broken), and nothing is assumed meanwhile.
+        self.session = None;
+        (inside, before)
     }
 
     /// Back outside: after a commit, what the transaction named stays in force (session) or is carried
     /// on (pooled); after a rollback, what was in force before is again.
-    pub fn leave_transaction(&mut self, inside: Self, committed: bool, was_pending: bool) {
+    pub fn leave_transaction(&mut self, inside: Self, committed: bool, before: BeforeTransaction) {
         if committed {
             self.value = inside.value;
             if let Mode::Session = self.mode {
                 self.pending = inside.pending;
+                self.session = inside.session;
             }
         } else if let Mode::Session = self.mode {
-            self.pending = was_pending;
+            self.pending = before.pending;
+            self.session = before.session;
         }
-    }
-
-    /// Whether the setting still has to be sent (for `leave_transaction`).
-    pub fn is_pending(&self) -> bool {
-        self.pending
     }
 }
 
@@ -181,14 +215,75 @@ mod tests {
     fn a_session_setting_goes_once_and_a_rollback_restores_it() {
         let mut setting = TenantSetting::new(Mode::Session);
         setting.set(Some(TenantId(5)));
-        let was_pending = setting.is_pending();
-        let mut inside = setting.enter_transaction();
-        assert_eq!(text(inside.preamble()), "session 5");
+        let (mut inside, before) = setting.enter_transaction();
+        let sent = inside.preamble();
+        inside.confirm(&sent);
+        assert_eq!(text(sent), "session 5");
         assert_eq!(text(inside.preamble()), "none");
         // Rolled back: the setting it sent is undone, so it is still to be sent.
-        setting.leave_transaction(inside, false, was_pending);
+        setting.leave_transaction(inside, false, before);
         assert_eq!(text(setting.preamble()), "session 5");
         assert_eq!(text(setting.preamble()), "none");
+    }
+
+    /// Sends the preamble and says the server ran it.
+    fn answered(setting: &mut TenantSetting) -> String {
+        let preamble = setting.preamble();
+        setting.confirm(&preamble);
+        text(preamble)
+    }
+
+    #[test]
+    fn a_session_known_to_hold_the_store_is_not_set_again() {
+        let mut setting = TenantSetting::new(Mode::Session);
+        setting.set(Some(TenantId(5)));
+        assert_eq!(answered(&mut setting), "session 5");
+        // The next checkout for the same store sends nothing; another store's sends its own.
+        setting.set(Some(TenantId(5)));
+        assert_eq!(answered(&mut setting), "none");
+        setting.set(None);
+        assert_eq!(answered(&mut setting), "session ");
+        setting.set(Some(TenantId(5)));
+        assert_eq!(answered(&mut setting), "session 5");
+        // Sent and never answered (a request dropped half-way): unknown, so sent again.
+        setting.set(Some(TenantId(6)));
+        assert_eq!(text(setting.preamble()), "session 6");
+        setting.set(Some(TenantId(6)));
+        assert_eq!(text(setting.preamble()), "session 6");
+        // After SQL that may have changed it: sent again.
+        setting.set(Some(TenantId(6)));
+        answered(&mut setting);
+        setting.forget();
+        setting.set(Some(TenantId(6)));
+        assert_eq!(text(setting.preamble()), "session 6");
+    }
+
+    #[test]
+    fn what_a_transaction_set_is_known_after_its_commit_and_undone_by_its_rollback() {
+        let mut setting = TenantSetting::new(Mode::Session);
+        setting.set(Some(TenantId(1)));
+        answered(&mut setting);
+        // Committed: the session holds what the transaction set.
+        setting.set(Some(TenantId(2)));
+        let (mut inside, before) = setting.enter_transaction();
+        assert_eq!(answered(&mut inside), "session 2");
+        setting.leave_transaction(inside, true, before);
+        setting.set(Some(TenantId(2)));
+        assert_eq!(text(setting.preamble()), "none");
+        // Rolled back: the session holds what it held before (2), whatever the transaction set.
+        setting.set(Some(TenantId(3)));
+        let (mut inside, before) = setting.enter_transaction();
+        assert_eq!(answered(&mut inside), "session 3");
+        setting.leave_transaction(inside, false, before);
+        setting.set(Some(TenantId(3)));
+        assert_eq!(answered(&mut setting), "session 3");
+        // A transaction that never ended here leaves the session unknown.
+        setting.set(Some(TenantId(3)));
+        let (mut inside, _) = setting.enter_transaction();
+        answered(&mut inside);
+        drop(inside);
+        setting.set(Some(TenantId(3)));
+        assert_eq!(text(setting.preamble()), "session 3");
     }
 
     #[test]
@@ -200,15 +295,15 @@ mod tests {
         // Outside a transaction, every statement is made one.
         assert_eq!(text(setting.preamble()), format!("begin BEGIN; {alone}"));
         assert_eq!(text(setting.preamble()), format!("begin BEGIN; {alone}"));
-        let mut inside = setting.enter_transaction();
+        let (mut inside, before) = setting.enter_transaction();
         assert_eq!(text(inside.preamble()), format!("local {alone}"));
         assert_eq!(text(inside.preamble()), "none");
         // A switch inside the transaction goes with the next statement, and stays after a commit.
         inside.set(Some(TenantId(8)));
         assert!(text(inside.preamble()).ends_with("app.vendor_id = '8'"));
-        setting.leave_transaction(inside, true, false);
+        setting.leave_transaction(inside, true, before);
         assert!(text(setting.preamble()).ends_with("app.vendor_id = '8'"));
-        let mut again = setting.enter_transaction();
+        let (mut again, _) = setting.enter_transaction();
         assert!(text(again.preamble()).starts_with("local "));
     }
 }

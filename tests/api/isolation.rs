@@ -216,3 +216,101 @@ async fn row_level_security_holds_when_a_query_forgets_its_tenant() {
         "store 2 untouched"
     );
 }
+
+/// A connection whose session is known to hold a store's setting serves that store's next checkout
+/// without sending it again, and is never assumed to hold what it may not: after a setting sent and
+/// not answered, or a transaction rolled back, the setting goes again. One pooled connection, so every
+/// checkout is the same session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_known_to_hold_its_store_is_not_set_again() {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use multistore::db::schema::products;
+    use multistore::db::{DbError, set_tenant};
+    use multistore::{transaction, with_conn};
+
+    let app = TestApp::spawn_with(crate::harness::Backend::Postgres, |config| {
+        config.db_pool_size = Some(1);
+    })
+    .await;
+    let one = app.store("vendor1").await;
+    let two = app.store("vendor2").await;
+    for i in 0..3 {
+        create_product(&app, &one, &format!("One {i}"), json!("1.00"), 10).await;
+    }
+    create_product(&app, &two, "Two", json!("1.00"), 10).await;
+    let tenant_one = TenantId(one.id.parse().unwrap());
+    let tenant_two = TenantId(two.id.parse().unwrap());
+    let db = &app.state.db;
+    // The products a checkout for `tenant` sees, and the statements it took.
+    let count = async |tenant: TenantId| -> (i64, u64) {
+        let before = db.statements_run();
+        let mut pooled = db.tenant(tenant).await.unwrap();
+        let seen = with_conn!(pooled.conn(), |c| products::table
+            .count()
+            .get_result(c)
+            .await)
+        .unwrap();
+        (seen, db.statements_run() - before)
+    };
+
+    assert_eq!(count(tenant_one).await.0, 3);
+    assert_eq!(count(tenant_one).await, (3, 1), "known: the count alone");
+    assert_eq!(count(tenant_two).await, (1, 2), "another store: set again");
+    assert_eq!(count(tenant_two).await, (1, 1));
+
+    // Through the API: a signed-in page of the store the connection last served is one statement.
+    let page = "{ products(first: 5) { nodes { name } } }";
+    app.as_user(&one, &one.customer).send(page, json!({})).await;
+    let before = db.statements_run();
+    let listed = app.as_user(&one, &one.customer).send(page, json!({})).await;
+    assert_eq!(
+        listed.data()["products"]["nodes"].as_array().unwrap().len(),
+        3
+    );
+    assert_eq!(db.statements_run() - before, 1);
+
+    // A switch sent and never answered (the request dropped after its first poll): not assumed.
+    {
+        let mut pooled = db.tenant(tenant_two).await.unwrap();
+        let dropped = async {
+            with_conn!(pooled.conn(), |c| diesel::sql_query(
+                "SELECT pg_sleep(0.05)"
+            )
+            .execute(c)
+            .await)
+        };
+        let _ = tokio::time::timeout(std::time::Duration::ZERO, dropped).await;
+    }
+    assert_eq!(count(tenant_one).await, (3, 2), "after a dropped switch");
+
+    // A transaction that switched and rolled back: the session holds the store before it again.
+    let mut pooled = db.tenant(tenant_two).await.unwrap();
+    let conn = &mut pooled.conn();
+    let outcome: Result<(), DbError> = transaction!(conn, DbError, |c| {
+        with_conn!(c, |c| products::table.count().get_result::<i64>(c).await)?;
+        Err(DbError::Failed("roll back".into()))
+    });
+    assert!(outcome.is_err());
+    drop(pooled);
+    assert_eq!(
+        count(tenant_one).await,
+        (3, 1),
+        "rolled back: still store one"
+    );
+    // ... and one that committed: the session holds what it set.
+    let mut pooled = db.tenant(tenant_two).await.unwrap();
+    let conn = &mut pooled.conn();
+    let outcome: Result<i64, DbError> = transaction!(conn, DbError, |c| {
+        with_conn!(c, |c| products::table.count().get_result::<i64>(c).await).map_err(DbError::from)
+    });
+    assert_eq!(outcome.unwrap(), 1);
+    set_tenant(conn, Some(tenant_two));
+    drop(pooled);
+    assert_eq!(
+        count(tenant_two).await,
+        (1, 1),
+        "committed: store two, known"
+    );
+    assert_eq!(count(tenant_one).await, (3, 2));
+}

@@ -958,16 +958,15 @@ async fn nested_fields_cost_a_constant_number_of_queries(app: TestApp) {
     // The page (1) and, on the same connection, one query each for its lines, people and products
     // (3), and the total (1): 5 (the store is known by its domain and the account's status
     // remembered already). On PostgreSQL each of the 2 checkouts also sets the tenant for row-level
-    // security.
-    let expected = if app.state.db.backend_name() == "postgres" {
+    // security, unless its connection's session holds this store's already.
+    let most = if app.state.db.backend_name() == "postgres" {
         7
     } else {
         5
     };
-    assert_eq!(
-        costs,
-        [expected, expected],
-        "the cost does not grow with the page"
+    assert!(
+        costs.iter().all(|cost| (5..=most).contains(cost)),
+        "the cost does not grow with the page: {costs:?}"
     );
 }
 
@@ -1006,13 +1005,14 @@ async fn one_orders_nested_fields_load_in_one_query_per_kind(app: TestApp) {
     );
     assert_eq!(found["items"][1]["product"]["name"], "B");
     // On one connection the order, its lines, their products and its people: 4 (the account's status
-    // is remembered; on PostgreSQL the checkout also sets the tenant).
-    let expected = if app.state.db.backend_name() == "postgres" {
+    // is remembered; on PostgreSQL the checkout also sets the tenant, unless its connection's session
+    // holds this store's already).
+    let most = if app.state.db.backend_name() == "postgres" {
         5
     } else {
         4
     };
-    assert_eq!(cost, expected);
+    assert!((4..=most).contains(&cost), "{cost} statements");
 }
 
 /// An order's writes are prepared once per connection and kept, as reads are (diesel prepares an
