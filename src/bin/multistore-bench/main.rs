@@ -148,7 +148,6 @@ async fn bench(options: Options) -> anyhow::Result<()> {
             seconds: options.seconds,
         };
         results.pgbench = Some(pgbench::raw_rates(&run).await?);
-        results.minimal = Some(pgbench::minimal_rates(&run).await?);
     }
     report(&options, &results)?;
     Ok(())
@@ -360,6 +359,7 @@ async fn run_scenarios(
 ) -> anyhow::Result<Results> {
     let keys = TokenKeys::new(config);
     let mut scenarios = Vec::new();
+    let mut minimal = Vec::new();
     for name in &options.scenarios {
         let scenario: &'static str = ALL_SCENARIOS
             .iter()
@@ -408,12 +408,23 @@ async fn run_scenarios(
             peak_rss_mb: peak_rss_mb(pid),
             server_cpu_us,
         });
+        // The least SQL of the same work right after it (the server idle meanwhile).
+        if let DatabaseUrl::Postgres(url) = &config.database_url {
+            let run = pgbench::Run {
+                url,
+                role: config.db_role.as_deref(),
+                data: options.data,
+                clients: options.connections,
+                seconds: options.seconds,
+            };
+            minimal.extend(pgbench::minimal_rate(&run, scenario).await?);
+        }
     }
     Ok(Results {
         backend: options.db.clone(),
         scenarios,
         pgbench: None,
-        minimal: None,
+        minimal: (!minimal.is_empty()).then_some(minimal),
     })
 }
 

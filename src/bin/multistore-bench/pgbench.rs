@@ -132,32 +132,33 @@ pub struct MinimalRate {
     pub tps: f64,
 }
 
-/// pgbench's rates for the least SQL of each scenario, as the service's role, store 1.
-pub async fn minimal_rates(run: &Run<'_>) -> anyhow::Result<Vec<MinimalRate>> {
+/// pgbench's rate for the least SQL of `scenario` (if it has one), as the service's role, store 1.
+/// Run right after the scenario's own phase, so the ratio of the two compares adjacent moments of a
+/// shared machine whose speed drifts over a run.
+pub async fn minimal_rate(run: &Run<'_>, scenario: &str) -> anyhow::Result<Option<MinimalRate>> {
+    let Some(minimal) = MINIMAL.iter().find(|m| m.scenario == scenario) else {
+        return Ok(None);
+    };
     let (clients, seconds) = (run.clients, run.seconds);
     let dir = std::env::temp_dir().join(format!("multistore-minimal-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let mut rates = Vec::new();
-    for minimal in MINIMAL {
-        let mut script = minimal.variables.to_owned();
-        for statement in minimal.statements {
-            script.push_str(statement);
-            script.push('\n');
-        }
-        let path = dir.join(format!("{}-minimal.sql", minimal.scenario));
-        std::fs::write(&path, script)?;
-        vacuum(run.url).await?;
-        eprintln!(
-            "running pgbench ({}, minimal SQL) for {seconds} s on {clients} clients…",
-            minimal.scenario
-        );
-        let tps = pgbench(run, &path, Some(1))?;
-        rates.push(MinimalRate {
-            scenario: minimal.scenario,
-            tps,
-        });
+    let mut script = minimal.variables.to_owned();
+    for statement in minimal.statements {
+        script.push_str(statement);
+        script.push('\n');
     }
-    Ok(rates)
+    let path = dir.join(format!("{}-minimal.sql", minimal.scenario));
+    std::fs::write(&path, script)?;
+    vacuum(run.url).await?;
+    eprintln!(
+        "running pgbench ({}, minimal SQL) for {seconds} s on {clients} clients…",
+        minimal.scenario
+    );
+    let tps = pgbench(run, &path, Some(1))?;
+    Ok(Some(MinimalRate {
+        scenario: minimal.scenario,
+        tps,
+    }))
 }
 
 impl Workload {
