@@ -231,27 +231,36 @@ macro_rules! each_pipelined {
 
 /// Runs `$body` in one transaction and evaluates to its result; an `Err` rolls everything back. `$err`
 /// is the body's error type (anything a diesel error converts into: `DbError`, or a service's error).
-/// `$c` is a `&mut Conn` inside. On SQLite the transaction starts with `BEGIN IMMEDIATE`, taking the write
-/// lock up front: a deferred transaction that reads and then writes can fail with SQLITE_BUSY half-way
-/// when another connection wrote in between, which the busy timeout does not cover.
+/// `$c` is a `&mut Conn` inside. Transactions do not nest. On PostgreSQL the `BEGIN` goes out with the
+/// body's first statement, pipelined (see `setting`), so a transaction costs one round trip of its own,
+/// its `COMMIT`; a connection whose transaction was not seen to end (a request dropped half-way) is
+/// closed by the pool, never handed out again. On SQLite the transaction starts with `BEGIN IMMEDIATE`,
+/// taking the write lock up front: a deferred transaction that reads and then writes can fail with
+/// SQLITE_BUSY half-way when another connection wrote in between, which the busy timeout does not cover.
 #[macro_export]
 macro_rules! transaction {
     ($conn:expr, $err:ty, |$c:ident| $body:expr) => {{
-        use diesel_async::AsyncConnection as _;
         match $conn {
             $crate::db::Conn::Pg(pg, setting) => {
                 // The tenant setting goes with the transaction's first statement (for the session, but
                 // undone by a rollback; transaction-local behind a pooler).
                 let setting: &mut $crate::db::setting::TenantSetting = setting;
+                let pg: &mut diesel_async::AsyncPgConnection = pg;
                 let (mut inside, before) = setting.enter_transaction();
-                let result = pg
-                    .transaction(async |pg| -> Result<_, $err> {
-                        let $c = &mut $crate::db::Conn::Pg(pg, &mut inside);
-                        $body
-                    })
-                    .await;
-                setting.leave_transaction(inside, result.is_ok(), before);
-                result
+                let result: Result<_, $err> = async {
+                    let $c = &mut $crate::db::Conn::Pg(pg, &mut inside);
+                    $body
+                }
+                .await;
+                let ended =
+                    $crate::db::setting::end_transaction(pg, &inside, result.is_ok()).await;
+                let committed = result.is_ok() && ended.is_ok();
+                setting.leave_transaction(inside, committed, ended.is_ok(), before);
+                match (result, ended) {
+                    (Ok(value), Ok(())) => Ok(value),
+                    (Err(err), _) => Err(err),
+                    (Ok(_), Err(err)) => Err(<$err>::from(err)),
+                }
             }
             $crate::db::Conn::Sqlite(lite) => {
                 lite.immediate_transaction(async |lite| -> Result<_, $err> {

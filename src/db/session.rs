@@ -6,7 +6,7 @@
 //! ever what the server confirmed: see `TenantSetting` for when it is forgotten (a setting sent but
 //! not answered, a transaction under way, a rollback).
 
-use deadpool::managed::{Manager, Metrics, RecycleResult};
+use deadpool::managed::{Manager, Metrics, RecycleError, RecycleResult};
 use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, PoolError};
 
@@ -35,13 +35,18 @@ impl Manager for PgSessionManager {
         })
     }
 
-    /// A connection left inside a transaction (a request dropped half-way) counts as broken here and
-    /// is closed, so a session whose setting a transaction may have changed never comes back.
+    /// A connection left inside a transaction (a request dropped half-way) is closed: it would hand
+    /// the next request a session inside someone else's transaction, with a setting it may have changed.
     async fn recycle(
         &self,
         session: &mut PgSession,
         metrics: &Metrics,
     ) -> RecycleResult<PoolError> {
+        if session.setting.is_unfinished() {
+            return Err(RecycleError::Message(
+                "a transaction on the connection never ended".into(),
+            ));
+        }
         self.connections.recycle(&mut session.conn, metrics).await
     }
 }

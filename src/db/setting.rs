@@ -10,6 +10,9 @@
 //!   run on different server connections, with other clients' settings: every transaction carries the
 //!   setting (and the role) itself, transaction-local. A statement outside a transaction becomes one:
 //!   `BEGIN; SET LOCAL ...` goes out pipelined with it (one round trip), `COMMIT` after it.
+//!
+//! A transaction's `BEGIN` goes out the same way, with its first statement (and the setting, if it
+//! must go): a transaction costs no round trip of its own but its `COMMIT`.
 
 use std::sync::Arc;
 
@@ -39,6 +42,13 @@ pub struct TenantSetting {
     in_transaction: bool,
     /// Session mode: the value the session is known to hold (`None`: unknown, so it is sent).
     session: Option<String>,
+    /// Inside a transaction: its `BEGIN` is still to go (with the first statement).
+    begin_pending: bool,
+    /// Inside a transaction: its `BEGIN` went out, so a `COMMIT` or `ROLLBACK` must end it.
+    begun: bool,
+    /// Outside: a transaction began on this connection and was not seen to end (a request dropped
+    /// half-way): the pool closes the connection rather than hand out a session inside a transaction.
+    unfinished: bool,
 }
 
 /// What a transaction's rollback brings back.
@@ -57,6 +67,12 @@ pub enum Preamble {
     Local(String),
     /// Outside a transaction behind a pooler: `BEGIN; SET LOCAL ...`, and `COMMIT` after the statement.
     Begin(String),
+    /// A transaction's first statement: `BEGIN`, and the setting when it must go (`sets`: the
+    /// session's value, in session mode).
+    Open {
+        sql: String,
+        sets: Option<String>,
+    },
 }
 
 impl TenantSetting {
@@ -67,6 +83,9 @@ impl TenantSetting {
             pending: true,
             in_transaction: false,
             session: None,
+            begin_pending: false,
+            begun: false,
+            unfinished: false,
         }
     }
 
@@ -86,6 +105,9 @@ impl TenantSetting {
 
     /// What must go out before the next statement.
     pub fn preamble(&mut self) -> Preamble {
+        if self.begin_pending {
+            return self.open();
+        }
         match &self.mode {
             Mode::Session if self.pending => {
                 self.pending = false;
@@ -94,13 +116,8 @@ impl TenantSetting {
                 Preamble::Session(self.value.clone())
             }
             Mode::Session => Preamble::None,
-            Mode::Pooled { role } => {
-                // The value is a number or empty, and the role a checked identifier: no quoting issue.
-                let role = role
-                    .as_ref()
-                    .map(|role| format!("SET LOCAL ROLE \"{role}\"; "))
-                    .unwrap_or_default();
-                let local = format!("{role}SET LOCAL app.vendor_id = '{}'", self.value);
+            Mode::Pooled { .. } => {
+                let local = self.local();
                 if !self.in_transaction {
                     Preamble::Begin(format!("BEGIN; {local}"))
                 } else if self.pending {
@@ -113,21 +130,73 @@ impl TenantSetting {
         }
     }
 
-    /// The server ran the preamble: the session holds what it set.
-    pub fn confirm(&mut self, preamble: &Preamble) {
-        if let Preamble::Session(value) = preamble {
-            self.session = Some(value.clone());
+    /// `SET LOCAL` of the role (if any) and the value, behind a pooler.
+    fn local(&self) -> String {
+        // The value is a number or empty, and the role a checked identifier: no quoting issue.
+        let role = match &self.mode {
+            Mode::Pooled { role: Some(role) } => format!("SET LOCAL ROLE \"{role}\"; "),
+            _ => String::new(),
+        };
+        format!("{role}SET LOCAL app.vendor_id = '{}'", self.value)
+    }
+
+    /// The transaction's `BEGIN`, with the setting if it must go.
+    fn open(&mut self) -> Preamble {
+        self.begin_pending = false;
+        self.begun = true;
+        let pending = std::mem::replace(&mut self.pending, false);
+        match self.mode {
+            Mode::Session if pending => {
+                // Unknown until the server answers (`confirm`).
+                self.session = None;
+                Preamble::Open {
+                    sql: format!("BEGIN; SET app.vendor_id = '{}'", self.value),
+                    sets: Some(self.value.clone()),
+                }
+            }
+            Mode::Session => Preamble::Open {
+                sql: "BEGIN".into(),
+                sets: None,
+            },
+            Mode::Pooled { .. } => Preamble::Open {
+                sql: format!("BEGIN; {}", self.local()),
+                sets: None,
+            },
         }
     }
 
-    /// The setting inside a transaction that starts now, and what a rollback brings back.
+    /// The server ran the preamble: the session holds what it set.
+    pub fn confirm(&mut self, preamble: &Preamble) {
+        match preamble {
+            Preamble::Session(value)
+            | Preamble::Open {
+                sets: Some(value), ..
+            } => self.session = Some(value.clone()),
+            _ => {}
+        }
+    }
+
+    /// Whether a transaction began on the connection and was not seen to end.
+    pub fn is_unfinished(&self) -> bool {
+        self.unfinished
+    }
+
+    /// Whether the transaction's `BEGIN` went out (so it must be ended).
+    pub fn has_begun(&self) -> bool {
+        self.begun
+    }
+
+    /// The setting inside a transaction that starts now, and what a rollback brings back. Transactions
+    /// do not nest (a `BEGIN` inside one would be ignored and its `COMMIT` end the outer one).
     pub fn enter_transaction(&mut self) -> (Self, BeforeTransaction) {
+        assert!(!self.in_transaction, "transactions do not nest");
         let before = BeforeTransaction {
             pending: self.pending,
             session: self.session.clone(),
         };
         let inside = Self {
             in_transaction: true,
+            begin_pending: true,
             pending: match self.mode {
                 Mode::Session => self.pending,
                 // Each transaction carries the setting, whatever the one before did.
@@ -140,14 +209,28 @@ impl TenantSetting {
             self.pending = false;
         }
         // Unknown while the transaction runs: if it never ends here (a request dropped half-way), the
-        // pool closes the connection (diesel counts it broken), and nothing is assumed meanwhile.
+        // pool closes the connection (`unfinished`), and nothing is assumed meanwhile.
         self.session = None;
+        self.unfinished = true;
         (inside, before)
     }
 
     /// Back outside: after a commit, what the transaction named stays in force (session) or is carried
-    /// on (pooled); after a rollback, what was in force before is again.
-    pub fn leave_transaction(&mut self, inside: Self, committed: bool, before: BeforeTransaction) {
+    /// on (pooled); after a rollback, what was in force before is again. `ended`: the server answered
+    /// the `COMMIT` or `ROLLBACK` (or none was needed); if not, the session is left unknown and the
+    /// connection unfinished.
+    pub fn leave_transaction(
+        &mut self,
+        inside: Self,
+        committed: bool,
+        ended: bool,
+        before: BeforeTransaction,
+    ) {
+        if !ended {
+            self.pending = true;
+            return;
+        }
+        self.unfinished = false;
         if committed {
             self.value = inside.value;
             if let Mode::Session = self.mode {
@@ -177,7 +260,9 @@ pub async fn send_preamble(conn: &AsyncPgConnection, preamble: &Preamble) -> Que
                 .await?;
             Ok(())
         }
-        Preamble::Local(sql) | Preamble::Begin(sql) => conn.batch_execute(sql).await,
+        Preamble::Local(sql) | Preamble::Begin(sql) | Preamble::Open { sql, .. } => {
+            conn.batch_execute(sql).await
+        }
     }
 }
 
@@ -198,6 +283,21 @@ pub async fn end_statement<T>(
     ended.map(|()| value)
 }
 
+/// Ends a transaction of `transaction!`: `COMMIT` (or `ROLLBACK`) if its `BEGIN` went out, nothing if
+/// it ran no statement.
+pub async fn end_transaction(
+    conn: &AsyncPgConnection,
+    inside: &TenantSetting,
+    commit: bool,
+) -> QueryResult<()> {
+    if !inside.has_begun() {
+        return Ok(());
+    }
+    let mut conn = conn;
+    conn.batch_execute(if commit { "COMMIT" } else { "ROLLBACK" })
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +308,7 @@ mod tests {
             Preamble::Session(value) => format!("session {value}"),
             Preamble::Local(sql) => format!("local {sql}"),
             Preamble::Begin(sql) => format!("begin {sql}"),
+            Preamble::Open { sql, .. } => format!("open {sql}"),
         }
     }
 
@@ -218,10 +319,11 @@ mod tests {
         let (mut inside, before) = setting.enter_transaction();
         let sent = inside.preamble();
         inside.confirm(&sent);
-        assert_eq!(text(sent), "session 5");
+        assert_eq!(text(sent), "open BEGIN; SET app.vendor_id = '5'");
         assert_eq!(text(inside.preamble()), "none");
+        assert!(inside.has_begun());
         // Rolled back: the setting it sent is undone, so it is still to be sent.
-        setting.leave_transaction(inside, false, before);
+        setting.leave_transaction(inside, false, true, before);
         assert_eq!(text(setting.preamble()), "session 5");
         assert_eq!(text(setting.preamble()), "none");
     }
@@ -266,24 +368,40 @@ mod tests {
         // Committed: the session holds what the transaction set.
         setting.set(Some(TenantId(2)));
         let (mut inside, before) = setting.enter_transaction();
-        assert_eq!(answered(&mut inside), "session 2");
-        setting.leave_transaction(inside, true, before);
+        assert_eq!(answered(&mut inside), "open BEGIN; SET app.vendor_id = '2'");
+        setting.leave_transaction(inside, true, true, before);
         setting.set(Some(TenantId(2)));
         assert_eq!(text(setting.preamble()), "none");
         // Rolled back: the session holds what it held before (2), whatever the transaction set.
         setting.set(Some(TenantId(3)));
         let (mut inside, before) = setting.enter_transaction();
-        assert_eq!(answered(&mut inside), "session 3");
-        setting.leave_transaction(inside, false, before);
+        assert_eq!(answered(&mut inside), "open BEGIN; SET app.vendor_id = '3'");
+        setting.leave_transaction(inside, false, true, before);
         setting.set(Some(TenantId(3)));
         assert_eq!(answered(&mut setting), "session 3");
-        // A transaction that never ended here leaves the session unknown.
+        // A transaction known to hold the setting begins alone, and one that ran no statement sends
+        // nothing at all.
+        setting.set(Some(TenantId(3)));
+        let (mut inside, before) = setting.enter_transaction();
+        assert_eq!(answered(&mut inside), "open BEGIN");
+        setting.leave_transaction(inside, true, true, before);
+        let (inside, before) = setting.enter_transaction();
+        assert!(!inside.has_begun());
+        setting.leave_transaction(inside, true, true, before);
+        // A transaction that never ended here leaves the session unknown, and the connection
+        // unfinished (the pool closes it); so does one whose end went unanswered.
         setting.set(Some(TenantId(3)));
         let (mut inside, _) = setting.enter_transaction();
         answered(&mut inside);
         drop(inside);
+        assert!(setting.is_unfinished());
         setting.set(Some(TenantId(3)));
         assert_eq!(text(setting.preamble()), "session 3");
+        let mut setting = TenantSetting::new(Mode::Session);
+        let (mut inside, before) = setting.enter_transaction();
+        answered(&mut inside);
+        setting.leave_transaction(inside, true, false, before);
+        assert!(setting.is_unfinished());
     }
 
     #[test]
@@ -296,14 +414,14 @@ mod tests {
         assert_eq!(text(setting.preamble()), format!("begin BEGIN; {alone}"));
         assert_eq!(text(setting.preamble()), format!("begin BEGIN; {alone}"));
         let (mut inside, before) = setting.enter_transaction();
-        assert_eq!(text(inside.preamble()), format!("local {alone}"));
+        assert_eq!(text(inside.preamble()), format!("open BEGIN; {alone}"));
         assert_eq!(text(inside.preamble()), "none");
         // A switch inside the transaction goes with the next statement, and stays after a commit.
         inside.set(Some(TenantId(8)));
         assert!(text(inside.preamble()).ends_with("app.vendor_id = '8'"));
-        setting.leave_transaction(inside, true, before);
+        setting.leave_transaction(inside, true, true, before);
         assert!(text(setting.preamble()).ends_with("app.vendor_id = '8'"));
         let (mut again, _) = setting.enter_transaction();
-        assert!(text(again.preamble()).starts_with("local "));
+        assert!(text(again.preamble()).starts_with("open BEGIN; "));
     }
 }

@@ -314,3 +314,81 @@ async fn a_session_known_to_hold_its_store_is_not_set_again() {
     );
     assert_eq!(count(tenant_one).await, (3, 2));
 }
+
+/// A transaction's `BEGIN` goes out with its first statement; one dropped half-way (its request gone)
+/// never ended on its connection, so the pool closes that connection instead of handing the next
+/// checkout a session inside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_left_inside_a_transaction_is_never_handed_out() {
+    use diesel::sql_types::{BigInt, Bool};
+    use diesel_async::RunQueryDsl;
+    use multistore::db::DbError;
+    use multistore::{transaction, with_conn};
+
+    let app = TestApp::spawn_with(crate::harness::Backend::Postgres, |config| {
+        config.db_pool_size = Some(1);
+    })
+    .await;
+    let store = app.store("vendor1").await;
+    let tenant = TenantId(store.id.parse().unwrap());
+    let db = &app.state.db;
+    // The backend's pid, and whether the statement runs inside the dropped transaction below (which
+    // sets a statement timeout of its own, transaction-local).
+    let session = async || -> (i64, bool) {
+        let mut pooled = db.tenant(tenant).await.unwrap();
+        with_conn!(pooled.conn(), |c| {
+            diesel::select((
+                diesel::dsl::sql::<BigInt>("pg_backend_pid()::bigint"),
+                diesel::dsl::sql::<Bool>("current_setting('statement_timeout') = '1234ms'"),
+            ))
+            .get_result(c)
+            .await
+        })
+        .unwrap()
+    };
+    let (first, inside) = session().await;
+    assert!(!inside);
+
+    let mut pooled = db.tenant(tenant).await.unwrap();
+    let conn = &mut pooled.conn();
+    let dropped = async {
+        let _: Result<(), DbError> = transaction!(conn, DbError, |c| {
+            with_conn!(c, |c| diesel::sql_query(
+                "SET LOCAL statement_timeout = 1234"
+            )
+            .execute(c)
+            .await)?;
+            with_conn!(c, |c| diesel::sql_query("SELECT pg_sleep(5)")
+                .execute(c)
+                .await)?;
+            Ok(())
+        });
+    };
+    let timed_out = tokio::time::timeout(std::time::Duration::from_millis(300), dropped).await;
+    assert!(timed_out.is_err(), "the transaction was dropped half-way");
+    drop(pooled);
+
+    let (next, inside) = session().await;
+    assert!(!inside, "the next checkout runs outside any transaction");
+    // (Behind a pooler the pid is the server connection's, which the pooler may give out again.)
+    let direct = crate::harness::pooler_url().is_none();
+    if direct {
+        assert_ne!(
+            next, first,
+            "the connection left inside a transaction was closed"
+        );
+    }
+    // Transactions that end are kept on their connection.
+    let mut pooled = db.tenant(tenant).await.unwrap();
+    let ended: Result<(), DbError> = transaction!(&mut pooled.conn(), DbError, |c| {
+        with_conn!(c, |c| diesel::sql_query("SELECT 1").execute(c).await)?;
+        Ok(())
+    });
+    ended.unwrap();
+    drop(pooled);
+    let (last, inside) = session().await;
+    assert!(!inside);
+    if direct {
+        assert_eq!(last, next, "kept");
+    }
+}

@@ -39,7 +39,7 @@ pub struct TestApp {
 
 /// Where the PostgreSQL tests reach the database through a transaction-mode pooler (PgBouncer), when
 /// set: `postgres://user@host:port` (CI runs the isolation and order tests so).
-fn pooler_url() -> Option<String> {
+pub fn pooler_url() -> Option<String> {
     std::env::var("TEST_DB_POOLER_URL")
         .ok()
         .filter(|url| !url.is_empty())
