@@ -131,10 +131,65 @@ pub struct OrderItemRow {
     pub quantity: i32,
 }
 
+/// The order a new line or event belongs to: one already written (`Known`), or, on PostgreSQL, the
+/// order inserted just before it in the same pipeline (`JustInserted`: `currval` of the orders' id
+/// sequence, the id that insert took in this session), so that an order and its rows go out together
+/// instead of waiting for the order's id. SQLite writes one statement after another and always knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NewOrderId {
+    Known(i64),
+    JustInserted,
+}
+
+impl diesel::expression::Expression for NewOrderId {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl<QS> diesel::expression::AppearsOnTable<QS> for NewOrderId {}
+
+impl diesel::expression::ValidGrouping<()> for NewOrderId {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+/// No static id: the two forms are two texts (see `db::CacheWrite`).
+impl diesel::query_builder::QueryId for NewOrderId {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for NewOrderId {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        match self {
+            Self::Known(id) => out.push_bind_param::<diesel::sql_types::BigInt, _>(id),
+            Self::JustInserted => {
+                out.push_sql("currval(pg_get_serial_sequence('orders', 'id'))");
+                Ok(())
+            }
+        }
+    }
+}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for NewOrderId {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        match self {
+            Self::Known(id) => out.push_bind_param::<diesel::sql_types::BigInt, _>(id),
+            Self::JustInserted => Err(diesel::result::Error::QueryBuilderError(
+                "SQLite writes an order's rows once its id is known".into(),
+            )),
+        }
+    }
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = order_items)]
 pub struct NewOrderItem<'a> {
-    pub order_id: i64,
+    pub order_id: NewOrderId,
     pub product_id: i64,
     pub product_name: &'a str,
     pub unit_price_cents: i64,
@@ -240,7 +295,7 @@ pub struct LoggedEvent {
 #[derive(Insertable)]
 #[diesel(table_name = order_events)]
 pub struct NewOrderEvent<'a> {
-    pub order_id: i64,
+    pub order_id: NewOrderId,
     pub kind: &'a str,
     pub status: &'a str,
     pub actor_id: Option<i64>,
@@ -252,7 +307,7 @@ impl<'a> NewOrderEvent<'a> {
     /// The event `kind` of `order` as it now is, made by `actor`.
     pub fn of(order: &'a OrderRow, kind: EventKind, actor: i64) -> Self {
         Self {
-            order_id: order.id,
+            order_id: NewOrderId::Known(order.id),
             kind: kind.as_str(),
             status: &order.status,
             actor_id: Some(actor),

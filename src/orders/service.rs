@@ -12,8 +12,8 @@ use crate::error::{AppError, AppResult};
 use crate::identity::{Gate, Identity, Role};
 use crate::orders::events::OrderEvents;
 use crate::orders::model::{
-    EventKind, NewOrder, NewOrderEvent, NewOrderItem, OrderEventRow, OrderItemRow, OrderRow,
-    OrderScope, OrderStatus,
+    EventKind, NewOrder, NewOrderEvent, NewOrderId, NewOrderItem, OrderEventRow, OrderItemRow,
+    OrderRow, OrderScope, OrderStatus,
 };
 use crate::orders::store;
 use crate::users::UserRow;
@@ -222,35 +222,38 @@ impl Orders {
                 priced.push((product_id, product, quantity.units()));
             }
             let at = now();
-            let placed = store::insert(
-                conn,
-                tenant,
-                &NewOrder {
-                    customer_id,
-                    status: OrderStatus::Pending.as_str(),
-                    address: &order.address,
-                    total_cents,
-                    created_at: at,
-                    updated_at: at,
-                },
-            )
-            .await?;
+            let new_order = NewOrder {
+                customer_id,
+                status: OrderStatus::Pending.as_str(),
+                address: &order.address,
+                total_cents,
+                created_at: at,
+                updated_at: at,
+            };
+            // The order's id is set by the store (it is not known before the order is written).
             let lines: Vec<NewOrderItem> = priced
                 .iter()
                 .map(|(product_id, product, quantity)| NewOrderItem {
-                    order_id: placed.id,
+                    order_id: NewOrderId::JustInserted,
                     product_id: *product_id,
                     product_name: &product.name,
                     unit_price_cents: product.price_cents,
                     quantity: *quantity,
                 })
                 .collect();
-            let placed_event = NewOrderEvent::of(&placed, EventKind::Placed, customer_id);
-            let items =
-                match store::insert_items_taking_stock(conn, tenant, &lines, Some(&placed_event))
+            let placed_event = NewOrderEvent {
+                order_id: NewOrderId::JustInserted,
+                kind: EventKind::Placed.as_str(),
+                status: new_order.status,
+                actor_id: Some(customer_id),
+                assigned_staff_id: None,
+                created_at: at,
+            };
+            let (placed, items) =
+                match store::insert_taking_stock(conn, tenant, &new_order, lines, placed_event)
                     .await?
                 {
-                    Ok(items) => items,
+                    Ok(placed) => placed,
                     // Taken meanwhile by another order, or deleted: nothing of this one is kept.
                     Err(product_id) => {
                         let index = order.lines.get(&product_id).map_or(0, |(_, index)| *index);

@@ -5,11 +5,11 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::db::schema::{idempotency_keys, order_events, order_items, orders, products};
-use crate::db::{CacheWrite, Conn, DbResult, TenantId, TenantTable as _, now};
+use crate::db::{CacheWrite, Conn, DbError, DbResult, TenantId, TenantTable as _, now};
 use crate::orders::log::next_position;
 use crate::orders::model::{
-    NewOrder, NewOrderEvent, NewOrderItem, OrderEventRow, OrderItemRow, OrderRow, OrderScope,
-    OrderStatus,
+    NewOrder, NewOrderEvent, NewOrderId, NewOrderItem, OrderEventRow, OrderItemRow, OrderRow,
+    OrderScope, OrderStatus,
 };
 use crate::{each_pipelined, with_conn};
 
@@ -45,15 +45,58 @@ pub async fn insert(
     })?)
 }
 
-/// One write of a new order's: a line, its first event, or a line's units taken from stock.
+/// A new order with its first event and its lines, taking their units from stock (see
+/// `insert_items_taking_stock`). On PostgreSQL the order goes out in the same pipeline as the rest
+/// (one round trip for the whole order; its rows name it as `NewOrderId::JustInserted`); on SQLite the
+/// order is written first and its rows take its id. The lines' and the event's `order_id` are set here.
+/// Returns the order and its lines, or the first product whose units could not be taken (the caller
+/// rolls back).
+pub async fn insert_taking_stock(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    order: &NewOrder<'_>,
+    mut lines: Vec<NewOrderItem<'_>>,
+    mut event: NewOrderEvent<'_>,
+) -> DbResult<Result<(OrderRow, Vec<OrderItemRow>), i64>> {
+    if let Conn::Sqlite(_) = conn {
+        let placed = insert(conn, tenant, order).await?;
+        let id = NewOrderId::Known(placed.id);
+        lines.iter_mut().for_each(|line| line.order_id = id);
+        event.order_id = id;
+        let items = insert_items_taking_stock(conn, tenant, &lines, Some(&event)).await?;
+        return Ok(items.map(|items| (placed, items)));
+    }
+    lines
+        .iter_mut()
+        .for_each(|line| line.order_id = NewOrderId::JustInserted);
+    event.order_id = NewOrderId::JustInserted;
+    let written = new_order_writes(conn, tenant, Some(order), &lines, Some(&event)).await?;
+    let mut placed = None;
+    let mut items = Vec::with_capacity(lines.len());
+    for write in written {
+        match write {
+            Written::Order(row) => placed = Some(row),
+            Written::Line(item) => items.push(item),
+            Written::Taken(product_id, false) => return Ok(Err(product_id)),
+            Written::Event | Written::Taken(_, true) => {}
+        }
+    }
+    let placed = placed.ok_or_else(|| DbError::Failed("the order's insert gave no row".into()))?;
+    Ok(Ok((placed, items)))
+}
+
+/// One write of a new order's: the order, a line, its first event, or a line's units taken from stock.
 enum NewOrderWrite<'a> {
+    Order(&'a NewOrder<'a>),
     Line(&'a NewOrderItem<'a>),
     Event(&'a NewOrderEvent<'a>),
     Take { product_id: i64, quantity: i32 },
 }
 
-/// What a write gave: a line written, the event written, or whether a line's units were taken.
+/// What a write gave: the order or a line written, the event written, or whether a line's units were
+/// taken.
 enum Written {
+    Order(OrderRow),
     Line(OrderItemRow),
     Event,
     Taken(i64, bool),
@@ -73,21 +116,52 @@ enum Written {
 /// row in place (a HOT update: no new entry in the product's seven indexes, no dead entries for a
 /// popular product's rows to pile up). Returns the lines, or the first product whose units could not
 /// be taken (the caller rolls back). Lines go in product order, so two orders lock rows in one order.
+/// The lines and the event name an order already written (`NewOrderId::Known`); a new order's go
+/// through `insert_taking_stock`.
 pub async fn insert_items_taking_stock(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     lines: &[NewOrderItem<'_>],
     event: Option<&NewOrderEvent<'_>>,
 ) -> DbResult<Result<Vec<OrderItemRow>, i64>> {
-    let writes = event
-        .map(NewOrderWrite::Event)
+    let written = new_order_writes(conn, tenant, None, lines, event).await?;
+    let mut items = Vec::with_capacity(lines.len());
+    for write in written {
+        match write {
+            Written::Line(item) => items.push(item),
+            Written::Taken(product_id, false) => return Ok(Err(product_id)),
+            Written::Order(_) | Written::Event | Written::Taken(_, true) => {}
+        }
+    }
+    Ok(Ok(items))
+}
+
+/// The writes of a new order, in one pipeline on PostgreSQL: the order (when given), its event, the
+/// stock taken, the lines.
+async fn new_order_writes(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    order: Option<&NewOrder<'_>>,
+    lines: &[NewOrderItem<'_>],
+    event: Option<&NewOrderEvent<'_>>,
+) -> DbResult<Vec<Written>> {
+    let writes = order
+        .map(NewOrderWrite::Order)
         .into_iter()
+        .chain(event.map(NewOrderWrite::Event))
         .chain(lines.iter().map(|line| NewOrderWrite::Take {
             product_id: line.product_id,
             quantity: line.quantity,
         }))
         .chain(lines.iter().map(NewOrderWrite::Line));
-    let written = each_pipelined!(conn, writes, |c, write| match write {
+    Ok(each_pipelined!(conn, writes, |c, write| match write {
+        NewOrderWrite::Order(order) => diesel::insert_into(orders::table)
+            .values((orders::table::owned_by(tenant), order))
+            .returning(OrderRow::as_returning())
+            .cached()
+            .get_result(c)
+            .await
+            .map(Written::Order),
         NewOrderWrite::Line(line) => diesel::insert_into(order_items::table)
             .values((order_items::table::owned_by(tenant), line))
             .returning(OrderItemRow::as_returning())
@@ -116,16 +190,7 @@ pub async fn insert_items_taking_stock(
         .execute(c)
         .await
         .map(|taken| Written::Taken(product_id, taken == 1)),
-    })?;
-    let mut items = Vec::with_capacity(lines.len());
-    for write in written {
-        match write {
-            Written::Line(item) => items.push(item),
-            Written::Taken(product_id, false) => return Ok(Err(product_id)),
-            Written::Event | Written::Taken(_, true) => {}
-        }
-    }
-    Ok(Ok(items))
+    })?)
 }
 
 /// An order of the tenant that `scope` may see.

@@ -2,7 +2,7 @@
 //! even when written directly, bypassing every check of the API.
 
 use multistore::db::TenantId;
-use multistore::orders::model::NewOrderItem;
+use multistore::orders::model::{NewOrderId, NewOrderItem};
 use serde_json::json;
 
 use crate::catalog::create_product;
@@ -31,7 +31,7 @@ async fn composite_keys_refuse_rows_that_cross_tenants(app: TestApp) {
     let mut pooled = app.admin.unscoped().await.unwrap();
     let conn = &mut pooled.conn();
     let line = |product_id: i64| NewOrderItem {
-        order_id,
+        order_id: NewOrderId::Known(order_id),
         product_id,
         product_name: "forged",
         unit_price_cents: 1,
