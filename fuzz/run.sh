@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes POST /graphql from schema.graphql with schemathesis, once per role (anonymous, customer, staff,
 # owner) of one store and as the platform admin (last: it may suspend a store), next to a second store whose data must never show. Fails on any 5xx answer, any
-# error without a client code of the contract, or any answer holding the other store's data.
+# error without a client code of the contract, or any answer holding the other store's data (the
+# admin's directory of stores aside: listing every store is the admin's; see `directory` below).
 #   bash fuzz/run.sh              # FUZZ_EXAMPLES=25 cases per operation and role by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
