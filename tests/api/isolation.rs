@@ -229,10 +229,7 @@ async fn a_session_known_to_hold_its_store_is_not_set_again() {
     use multistore::db::{DbError, set_tenant};
     use multistore::{transaction, with_conn};
 
-    let app = TestApp::spawn_with(crate::harness::Backend::Postgres, |config| {
-        config.db_pool_size = Some(1);
-    })
-    .await;
+    let app = on_one_connection().await;
     let one = app.store("vendor1").await;
     let two = app.store("vendor2").await;
     for i in 0..3 {
@@ -325,10 +322,7 @@ async fn a_connection_left_inside_a_transaction_is_never_handed_out() {
     use multistore::db::DbError;
     use multistore::{transaction, with_conn};
 
-    let app = TestApp::spawn_with(crate::harness::Backend::Postgres, |config| {
-        config.db_pool_size = Some(1);
-    })
-    .await;
+    let app = on_one_connection().await;
     let store = app.store("vendor1").await;
     let tenant = TenantId(store.id.parse().unwrap());
     let db = &app.state.db;
@@ -391,4 +385,12 @@ async fn a_connection_left_inside_a_transaction_is_never_handed_out() {
     if direct {
         assert_eq!(last, next, "kept");
     }
+}
+
+/// The service on PostgreSQL with a pool of one connection: every checkout is the same session.
+async fn on_one_connection() -> TestApp {
+    TestApp::spawn_with(crate::harness::Backend::Postgres, |config| {
+        config.db_pool_size = Some(1);
+    })
+    .await
 }

@@ -140,17 +140,21 @@ async fn bench(options: Options) -> anyhow::Result<()> {
     let mut results = result?;
 
     if let DatabaseUrl::Postgres(url) = &database_url {
-        let run = pgbench::Run {
-            url,
-            role: config.db_role.as_deref(),
-            data: options.data,
-            clients: options.connections,
-            seconds: options.seconds,
-        };
-        results.pgbench = Some(pgbench::raw_rates(&run).await?);
+        results.pgbench = Some(pgbench::raw_rates(&pgbench_run(url, &config, &options)).await?);
     }
     report(&options, &results)?;
     Ok(())
+}
+
+/// pgbench on the bench's database, as the service's role, with the load's clients and duration.
+fn pgbench_run<'a>(url: &'a str, config: &'a Config, options: &Options) -> pgbench::Run<'a> {
+    pgbench::Run {
+        url,
+        role: config.db_role.as_deref(),
+        data: options.data,
+        clients: options.connections,
+        seconds: options.seconds,
+    }
 }
 
 fn tempfile_dir() -> anyhow::Result<PathBuf> {
@@ -410,13 +414,7 @@ async fn run_scenarios(
         });
         // The least SQL of the same work right after it (the server idle meanwhile).
         if let DatabaseUrl::Postgres(url) = &config.database_url {
-            let run = pgbench::Run {
-                url,
-                role: config.db_role.as_deref(),
-                data: options.data,
-                clients: options.connections,
-                seconds: options.seconds,
-            };
+            let run = pgbench_run(url, config, options);
             minimal.extend(pgbench::minimal_rate(&run, scenario).await?);
         }
     }
