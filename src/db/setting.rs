@@ -44,8 +44,6 @@ pub struct TenantSetting {
     session: Option<String>,
     /// Inside a transaction: its `BEGIN` is still to go (with the first statement).
     begin_pending: bool,
-    /// Inside a transaction: its `BEGIN` went out, so a `COMMIT` or `ROLLBACK` must end it.
-    begun: bool,
     /// Outside: a transaction began on this connection and was not seen to end (a request dropped
     /// half-way): the pool closes the connection rather than hand out a session inside a transaction.
     unfinished: bool,
@@ -84,7 +82,6 @@ impl TenantSetting {
             in_transaction: false,
             session: None,
             begin_pending: false,
-            begun: false,
             unfinished: false,
         }
     }
@@ -143,7 +140,6 @@ impl TenantSetting {
     /// The transaction's `BEGIN`, with the setting if it must go.
     fn open(&mut self) -> Preamble {
         self.begin_pending = false;
-        self.begun = true;
         let pending = std::mem::replace(&mut self.pending, false);
         match self.mode {
             Mode::Session if pending => {
@@ -183,7 +179,7 @@ impl TenantSetting {
 
     /// Whether the transaction's `BEGIN` went out (so it must be ended).
     pub fn has_begun(&self) -> bool {
-        self.begun
+        self.in_transaction && !self.begin_pending
     }
 
     /// The setting inside a transaction that starts now, and what a rollback brings back. Transactions

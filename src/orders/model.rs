@@ -133,7 +133,8 @@ pub struct OrderItemRow {
 
 /// The order a new line or event belongs to: one already written (`Known`), or, on PostgreSQL, the
 /// order inserted just before it in the same pipeline (`JustInserted`: `currval` of the orders' id
-/// sequence, the id that insert took in this session), so that an order and its rows go out together
+/// sequence, `orders_id_seq` as PostgreSQL names an identity column's, the id that insert took in this
+/// session), so that an order and its rows go out together
 /// instead of waiting for the order's id. SQLite writes one statement after another and always knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NewOrderId {
@@ -165,7 +166,8 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for NewOrderId {
         match self {
             Self::Known(id) => out.push_bind_param::<diesel::sql_types::BigInt, _>(id),
             Self::JustInserted => {
-                out.push_sql("currval(pg_get_serial_sequence('orders', 'id'))");
+                // The sequence's name resolved when the statement is planned, not per row.
+                out.push_sql("currval('orders_id_seq'::regclass)");
                 Ok(())
             }
         }

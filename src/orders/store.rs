@@ -70,17 +70,11 @@ pub async fn insert_taking_stock(
         .iter_mut()
         .for_each(|line| line.order_id = NewOrderId::JustInserted);
     event.order_id = NewOrderId::JustInserted;
-    let written = new_order_writes(conn, tenant, Some(order), &lines, Some(&event)).await?;
-    let mut placed = None;
-    let mut items = Vec::with_capacity(lines.len());
-    for write in written {
-        match write {
-            Written::Order(row) => placed = Some(row),
-            Written::Line(item) => items.push(item),
-            Written::Taken(product_id, false) => return Ok(Err(product_id)),
-            Written::Event | Written::Taken(_, true) => {}
-        }
-    }
+    let (placed, items) =
+        match new_order_writes(conn, tenant, Some(order), &lines, Some(&event)).await? {
+            Ok(written) => written,
+            Err(product_id) => return Ok(Err(product_id)),
+        };
     let placed = placed.ok_or_else(|| DbError::Failed("the order's insert gave no row".into()))?;
     Ok(Ok((placed, items)))
 }
@@ -125,26 +119,19 @@ pub async fn insert_items_taking_stock(
     event: Option<&NewOrderEvent<'_>>,
 ) -> DbResult<Result<Vec<OrderItemRow>, i64>> {
     let written = new_order_writes(conn, tenant, None, lines, event).await?;
-    let mut items = Vec::with_capacity(lines.len());
-    for write in written {
-        match write {
-            Written::Line(item) => items.push(item),
-            Written::Taken(product_id, false) => return Ok(Err(product_id)),
-            Written::Order(_) | Written::Event | Written::Taken(_, true) => {}
-        }
-    }
-    Ok(Ok(items))
+    Ok(written.map(|(_, items)| items))
 }
 
 /// The writes of a new order, in one pipeline on PostgreSQL: the order (when given), its event, the
-/// stock taken, the lines.
+/// stock taken, the lines. Returns the order's row (when written) and the lines, or the first product
+/// whose units could not be taken.
 async fn new_order_writes(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     order: Option<&NewOrder<'_>>,
     lines: &[NewOrderItem<'_>],
     event: Option<&NewOrderEvent<'_>>,
-) -> DbResult<Vec<Written>> {
+) -> DbResult<Result<(Option<OrderRow>, Vec<OrderItemRow>), i64>> {
     let writes = order
         .map(NewOrderWrite::Order)
         .into_iter()
@@ -154,7 +141,7 @@ async fn new_order_writes(
             quantity: line.quantity,
         }))
         .chain(lines.iter().map(NewOrderWrite::Line));
-    Ok(each_pipelined!(conn, writes, |c, write| match write {
+    let written = each_pipelined!(conn, writes, |c, write| match write {
         NewOrderWrite::Order(order) => diesel::insert_into(orders::table)
             .values((orders::table::owned_by(tenant), order))
             .returning(OrderRow::as_returning())
@@ -190,7 +177,18 @@ async fn new_order_writes(
         .execute(c)
         .await
         .map(|taken| Written::Taken(product_id, taken == 1)),
-    })?)
+    })?;
+    let mut placed = None;
+    let mut items = Vec::with_capacity(lines.len());
+    for write in written {
+        match write {
+            Written::Order(row) => placed = Some(row),
+            Written::Line(item) => items.push(item),
+            Written::Taken(product_id, false) => return Ok(Err(product_id)),
+            Written::Event | Written::Taken(_, true) => {}
+        }
+    }
+    Ok(Ok((placed, items)))
 }
 
 /// An order of the tenant that `scope` may see.

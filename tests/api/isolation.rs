@@ -6,7 +6,7 @@ use multistore::orders::model::{NewOrderId, NewOrderItem};
 use serde_json::json;
 
 use crate::catalog::create_product;
-use crate::harness::TestApp;
+use crate::harness::{Store, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(composite_keys_refuse_rows_that_cross_tenants);
@@ -99,12 +99,7 @@ async fn row_level_security_holds_when_a_query_forgets_its_tenant() {
     use multistore::with_conn;
 
     let app = TestApp::spawn(crate::harness::Backend::Postgres).await;
-    let one = app.store("vendor1").await;
-    let two = app.store("vendor2").await;
-    for i in 0..3 {
-        create_product(&app, &one, &format!("One {i}"), json!("1.00"), 10).await;
-    }
-    create_product(&app, &two, "Two", json!("1.00"), 10).await;
+    let (one, two) = three_products_and_one(&app).await;
     let tenant_one = TenantId(one.id.parse().unwrap());
 
     // Queries go through `with_conn!`, as store functions do: the tenant setting travels with the
@@ -230,12 +225,7 @@ async fn a_session_known_to_hold_its_store_is_not_set_again() {
     use multistore::{transaction, with_conn};
 
     let app = on_one_connection().await;
-    let one = app.store("vendor1").await;
-    let two = app.store("vendor2").await;
-    for i in 0..3 {
-        create_product(&app, &one, &format!("One {i}"), json!("1.00"), 10).await;
-    }
-    create_product(&app, &two, "Two", json!("1.00"), 10).await;
+    let (one, two) = three_products_and_one(&app).await;
     let tenant_one = TenantId(one.id.parse().unwrap());
     let tenant_two = TenantId(two.id.parse().unwrap());
     let db = &app.state.db;
@@ -393,4 +383,15 @@ async fn on_one_connection() -> TestApp {
         config.db_pool_size = Some(1);
     })
     .await
+}
+
+/// Two stores: the first with three products, the second with one.
+async fn three_products_and_one(app: &TestApp) -> (Store, Store) {
+    let one = app.store("vendor1").await;
+    let two = app.store("vendor2").await;
+    for i in 0..3 {
+        create_product(app, &one, &format!("One {i}"), json!("1.00"), 10).await;
+    }
+    create_product(app, &two, "Two", json!("1.00"), 10).await;
+    (one, two)
 }

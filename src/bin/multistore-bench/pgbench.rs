@@ -53,9 +53,9 @@ const READ_PRODUCTS: &str = "SELECT id, vendor_id, name, description, price_cent
 const ITEM_B: &str = "INSERT INTO order_items (vendor_id, order_id, product_id, product_name, unit_price_cents, quantity) VALUES (:v, :id, :b, 'Product', 500, 1);";
 // The service's order: the order in the pipeline of its rows, which name it by the sequence's `currval`.
 const PLACE_ORDER: &str = "INSERT INTO orders (vendor_id, customer_id, status, address, total_cents, created_at, updated_at) VALUES (:v, :u, 'pending', '1 Bench Street', 1000, now(), now()) RETURNING id;";
-const PLACE_EVENT: &str = "INSERT INTO order_events (vendor_id, order_id, kind, status, actor_id, created_at, position) VALUES (:v, currval(pg_get_serial_sequence('orders', 'id')), 'placed', 'pending', :u, now(), 0);";
-const PLACE_ITEM_A: &str = "INSERT INTO order_items (vendor_id, order_id, product_id, product_name, unit_price_cents, quantity) VALUES (:v, currval(pg_get_serial_sequence('orders', 'id')), :a, 'Product', 500, 1);";
-const PLACE_ITEM_B: &str = "INSERT INTO order_items (vendor_id, order_id, product_id, product_name, unit_price_cents, quantity) VALUES (:v, currval(pg_get_serial_sequence('orders', 'id')), :b, 'Product', 500, 1);";
+const PLACE_EVENT: &str = "INSERT INTO order_events (vendor_id, order_id, kind, status, actor_id, created_at, position) VALUES (:v, currval('orders_id_seq'::regclass), 'placed', 'pending', :u, now(), 0);";
+const PLACE_ITEM_A: &str = "INSERT INTO order_items (vendor_id, order_id, product_id, product_name, unit_price_cents, quantity) VALUES (:v, currval('orders_id_seq'::regclass), :a, 'Product', 500, 1);";
+const PLACE_ITEM_B: &str = "INSERT INTO order_items (vendor_id, order_id, product_id, product_name, unit_price_cents, quantity) VALUES (:v, currval('orders_id_seq'::regclass), :b, 'Product', 500, 1);";
 
 /// A customer of a random store, two neighbouring products of that store (the data set's shape comes
 /// in as `-D` variables), and the first page's bounds, bound as parameters as the service binds them.
