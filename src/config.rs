@@ -107,6 +107,13 @@ pub struct Config {
     pub max_connections: usize,
     /// Where `/metrics` is served instead of the API's address (`None`: on the API's address).
     pub metrics_bind: Option<SocketAddr>,
+    /// Whether `/metrics` on the API's address answers clients other than loopback ones.
+    pub metrics_public: bool,
+    /// The most of each pool that one store's work may hold at once (`MULTISTORE_STORE_SHARE`).
+    pub store_share: StoreShare,
+    /// The platform's own host names (`MULTISTORE_PLATFORM_HOSTS`), which no store may claim and no
+    /// `Host` header resolves to a store; the API's own host (`bind`) always counts as one.
+    pub platform_hosts: Vec<String>,
     /// Whether PostgreSQL is reached through a transaction-mode pooler (PgBouncer): then every
     /// transaction carries the tenant setting and the role, and no statement stays prepared.
     pub db_pooler: DbPooler,
@@ -127,6 +134,29 @@ pub struct Config {
 /// days, for subscribers that resume).
 pub const MIN_EVENT_RETENTION_DAYS: u64 = 7;
 
+/// The part of a shared resource (a pool's connections) that one store may hold at once: more than 0,
+/// at most 1 (all of it).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StoreShare(f64);
+
+impl StoreShare {
+    pub const HALF: Self = Self(0.5);
+
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        match text.parse::<f64>() {
+            Ok(share) if share > 0.0 && share <= 1.0 => Ok(Self(share)),
+            _ => bail!(
+                "MULTISTORE_STORE_SHARE must be a fraction above 0 and at most 1, like 0.5; got {text:?}"
+            ),
+        }
+    }
+
+    /// A store's part of `size` things: at least one, at most all.
+    pub fn of(self, size: usize) -> usize {
+        ((size as f64 * self.0).ceil() as usize).clamp(1, size.max(1))
+    }
+}
+
 /// How the service's connections reach PostgreSQL (`MULTISTORE_DB_POOLER`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DbPooler {
@@ -139,6 +169,13 @@ pub enum DbPooler {
 }
 
 impl Config {
+    /// Every host name of the platform itself: the configured ones and the API's own address.
+    pub fn all_platform_hosts(&self) -> Vec<String> {
+        let mut hosts = self.platform_hosts.clone();
+        hosts.push(self.bind.ip().to_string());
+        hosts
+    }
+
     /// The PostgreSQL URL for sessions of our own (LISTEN, migrations): the direct one when set.
     pub fn direct_database_url(&self) -> DatabaseUrl {
         match (&self.database_url, &self.direct_database_url) {
@@ -168,6 +205,9 @@ impl fmt::Debug for Config {
             .field("signups_per_address", &self.signups_per_address)
             .field("max_connections", &self.max_connections)
             .field("metrics_bind", &self.metrics_bind)
+            .field("metrics_public", &self.metrics_public)
+            .field("platform_hosts", &self.platform_hosts)
+            .field("store_share", &self.store_share)
             .field("db_pooler", &self.db_pooler)
             .finish()
     }
@@ -199,6 +239,9 @@ impl Config {
             db_pooler: DbPooler::None,
             direct_database_url: None,
             metrics_bind: None,
+            metrics_public: false,
+            platform_hosts: Vec::new(),
+            store_share: StoreShare::HALF,
             webhook_retry_base: Duration::from_secs(10),
             webhook_allow_private: false,
             event_retention: Duration::from_secs(30 * 24 * 3600),
@@ -291,6 +334,18 @@ impl Config {
             config.metrics_bind = Some(bind.parse().with_context(|| {
                 format!("MULTISTORE_METRICS_BIND={bind:?} is not an address like 127.0.0.1:9100")
             })?);
+        }
+        if let Some(v) = var("MULTISTORE_METRICS_PUBLIC") {
+            config.metrics_public = parse_bool("MULTISTORE_METRICS_PUBLIC", &v)?;
+        }
+        if let Some(v) = var("MULTISTORE_STORE_SHARE") {
+            config.store_share = StoreShare::parse(&v)?;
+        }
+        if let Some(v) = var("MULTISTORE_PLATFORM_HOSTS") {
+            config.platform_hosts = v
+                .split(',')
+                .filter_map(crate::values::normalize_host)
+                .collect();
         }
         if let Some(v) = var("MULTISTORE_DB_POOL_SIZE") {
             let size: usize = v

@@ -46,7 +46,10 @@ impl AppState {
             crate::config::DatabaseUrl::Postgres(url) => Some(url),
             crate::config::DatabaseUrl::Sqlite(_) => None,
         };
-        let directory = Arc::new(TenantDirectory::new(listen_at.is_none()));
+        let directory = Arc::new(
+            TenantDirectory::new(listen_at.is_none())
+                .with_platform_hosts(config.all_platform_hosts()),
+        );
         if let Some(url) = listen_at {
             crate::identity::changes::spawn_listener(url, Arc::downgrade(&directory));
         }

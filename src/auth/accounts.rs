@@ -136,6 +136,7 @@ impl Accounts {
         owner: AccountDraft,
         address: Option<IpAddr>,
     ) -> AppResult<SignedIn> {
+        self.directory.claimable("domain", &store.domain)?;
         let owner = self.hashed(owner, address).await?;
         let mut pooled = self.db.unscoped().await?;
         let signed_in = transaction!(&mut pooled.conn(), AppError, |conn| {

@@ -138,23 +138,36 @@ impl Position {
         }
     }
 
+    /// A cursor's value, if it is one a row could have: a time within the years 1 to 9999 (what both
+    /// databases hold; PostgreSQL refuses one before 4713 BC), a name key without NUL and no longer
+    /// than a name's key can be. A forged cursor is refused here, never sent to SQL.
     fn read(key: SortKey, id: i64, value: &str) -> Option<Self> {
+        use chrono::Datelike as _;
         let time = || {
             let micros: i64 = value.parse().ok()?;
-            chrono::DateTime::from_timestamp_micros(micros).map(|t| t.naive_utc())
+            chrono::DateTime::from_timestamp_micros(micros)
+                .map(|t| t.naive_utc())
+                .filter(|t| (1..=9999).contains(&t.year()))
+        };
+        let name = || {
+            (value.len() <= MAX_NAME_KEY_BYTES && !value.contains('\0')).then(|| value.to_owned())
         };
         Some(match key {
             SortKey::Id => value.is_empty().then_some(Self::Id(id))?,
             SortKey::Relevance => {
                 Self::Relevance(value.parse().ok().filter(|t| matches!(t, 0 | 1))?, id)
             }
-            SortKey::Name => Self::Name(value.to_owned(), id),
+            SortKey::Name => Self::Name(name()?, id),
             SortKey::Price => Self::Price(value.parse().ok()?, id),
             SortKey::CreatedAt => Self::CreatedAt(time()?, id),
             SortKey::UpdatedAt => Self::UpdatedAt(time()?, id),
         })
     }
 }
+
+/// The longest a product's name key can be: 255 characters, each at most 4 bytes, and lower case
+/// can double a character (`İ` -> `i̇`).
+const MAX_NAME_KEY_BYTES: usize = 255 * 4 * 2;
 
 const CURSOR_VERSION: &str = "p1";
 /// Parts of a cursor's text are joined with a character no sort value holds (a unit separator).

@@ -19,6 +19,7 @@ mod predicate;
 pub mod schema;
 mod session;
 pub mod setting;
+mod share;
 mod tenant;
 
 use std::sync::Arc;
@@ -46,6 +47,7 @@ pub use explain::explain;
 pub use migrate::run_migrations;
 pub use predicate::Predicate;
 pub use setting::TenantSetting;
+use share::{StoreShare, StoreShares};
 pub use tenant::{TenantId, TenantTable};
 
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
@@ -63,6 +65,8 @@ const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 #[derive(Clone)]
 pub struct Db {
     pools: Pools,
+    /// Each store's share of the pool's connections.
+    shares: Arc<StoreShares>,
     statements: Arc<AtomicU64>,
     /// SQLite: the file the connections have open, checked at every checkout.
     sqlite_file: Option<Arc<SqliteFile>>,
@@ -120,13 +124,19 @@ enum Pools {
     Sqlite(Pool<SqliteConn>),
 }
 
-/// A connection taken from the pool; returned to it when dropped. On PostgreSQL it carries the tenant
-/// setting that its statements must bring along (`PgSession`).
+/// A connection taken from the pool; returned to it when dropped, with its store's place in the
+/// store's share. On PostgreSQL it carries the tenant setting that its statements must bring along
+/// (`PgSession`).
+pub struct PooledConn {
+    conn: Pooled,
+    _share: Option<StoreShare>,
+}
+
 #[expect(
     clippy::large_enum_variant,
     reason = "lives on the stack of one request; boxing would cost an allocation per checkout"
 )]
-pub enum PooledConn {
+enum Pooled {
     Pg(deadpool::managed::Object<PgSessionManager>),
     Sqlite(Object<SqliteConn>),
 }
@@ -139,12 +149,12 @@ pub enum Conn<'a> {
 
 impl PooledConn {
     pub fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Self::Pg(session) => {
+        match &mut self.conn {
+            Pooled::Pg(session) => {
                 let PgSession { conn, setting } = &mut **session;
                 Conn::Pg(conn, setting)
             }
-            Self::Sqlite(c) => Conn::Sqlite(c),
+            Pooled::Sqlite(c) => Conn::Sqlite(c),
         }
     }
 }
@@ -279,7 +289,7 @@ impl Db {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let statements = Arc::new(AtomicU64::new(0));
         let mut sqlite_file = None;
-        let pools = match &config.database_url {
+        let (pools, size) = match &config.database_url {
             DatabaseUrl::Postgres(url) => {
                 let counter = statements.clone();
                 let mode = match config.db_pooler {
@@ -309,7 +319,7 @@ impl Db {
                     connections: manager,
                     mode,
                 };
-                Pools::Pg(build_pool(manager, size)?)
+                (Pools::Pg(build_pool(manager, size)?), size)
             }
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -332,11 +342,12 @@ impl Db {
                 );
                 // SQLite takes one writer at a time; a few connections let reads run beside it.
                 let size = config.db_pool_size.unwrap_or(cores * 2);
-                Pools::Sqlite(build_pool(manager, size)?)
+                (Pools::Sqlite(build_pool(manager, size)?), size)
             }
         };
         Ok(Self {
             pools,
+            shares: StoreShares::new(config.store_share.of(size)),
             statements,
             sqlite_file,
         })
@@ -400,9 +411,19 @@ impl Db {
                 file.path.display()
             )));
         }
-        let mut pooled = match &self.pools {
-            Pools::Pg(pool) => PooledConn::Pg(pool.get().await?),
-            Pools::Sqlite(pool) => PooledConn::Sqlite(pool.get().await?),
+        // A store's place in its share first: a store past its share waits for its own connections,
+        // and holds none of the pool's meanwhile.
+        let share = match tenant {
+            Some(tenant) => Some(self.shares.enter(tenant, POOL_TIMEOUT).await?),
+            None => None,
+        };
+        let conn = match &self.pools {
+            Pools::Pg(pool) => Pooled::Pg(pool.get().await?),
+            Pools::Sqlite(pool) => Pooled::Sqlite(pool.get().await?),
+        };
+        let mut pooled = PooledConn {
+            conn,
+            _share: share,
         };
         set_tenant(&mut pooled.conn(), tenant);
         Ok(pooled)

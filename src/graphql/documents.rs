@@ -7,6 +7,7 @@ use async_graphql::{ErrorExtensionValues, Pos, ServerError};
 
 use crate::error::Code;
 use crate::graphql::limits::{Budget, DocumentLimits, Refused, tokens};
+use crate::graphql::nul;
 use crate::graphql::parse_cache::ParseCache;
 
 pub struct Documents {
@@ -73,6 +74,20 @@ impl Documents {
                 Refused::Limit(message) => coded(message, None, Code::LimitExceeded),
                 Refused::Invalid(message) => coded(message, None, Code::GraphqlValidationFailed),
             })?;
+        // A document from the cache was checked when it came in.
+        let nul = nul::in_variables(&request.variables)
+            .or_else(|| fresh.then(|| nul::in_document(&document)).flatten());
+        if let Some(field) = nul {
+            let mut refusal = coded(
+                format!("{field}: text may not contain a NUL character"),
+                None,
+                Code::BadUserInput,
+            );
+            if let Some(extensions) = refusal.extensions.as_mut() {
+                extensions.set("field", field);
+            }
+            return Err(refusal);
+        }
         let (operation, kind) = selected(&document, request.operation_name.as_deref());
         let fresh = fresh.then(|| (request.query.clone(), document.clone()));
         request.set_parsed_query(document);

@@ -4,6 +4,7 @@
 
 pub mod documents;
 pub mod limits;
+mod nul;
 pub mod pagination;
 pub mod parse_cache;
 pub mod runner;

@@ -3,7 +3,9 @@
 mod graphiql;
 mod graphql;
 mod health;
+mod host;
 pub mod metrics;
+mod places;
 pub mod server;
 pub mod ws;
 
@@ -56,12 +58,14 @@ pub fn routers(app: AppState) -> (Router, Router) {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz));
     if metrics_here {
-        router = router.route("/metrics", get(metrics::metrics));
+        router = router.route("/metrics", get(metrics::on_api_address));
     }
     let router = router
         .with_state(state)
         .layer(
             ServiceBuilder::new()
+                // One host per request, from the target or the one `Host` header.
+                .layer(axum::middleware::from_fn(host::one_host))
                 // Every request gets an id (or keeps the caller's when it is a sane one), logged with it
                 // and echoed back.
                 .layer(axum::middleware::map_request(drop_unfit_request_id))

@@ -44,6 +44,13 @@ const INIT_WAIT: Duration = Duration::from_secs(10);
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 /// Operations (subscriptions, or queries still answering) running at once on one socket.
 pub const MAX_SUBSCRIPTIONS: usize = 100;
+/// Answers of one operation made and not yet sent: past these, the operation waits for its client
+/// (holding no database connection: each answer is made whole, its connections given back, before it
+/// waits), and a subscription that falls behind the live feed meanwhile reads the log again later.
+const BACKLOG: usize = 8;
+/// How long one message may wait for the client to take it; then the client is taken for gone and
+/// the socket is dropped (it could not even take a close frame).
+const SEND_WAIT: Duration = Duration::from_secs(10);
 
 pub async fn upgrade(
     State(state): State<HttpState>,
@@ -154,8 +161,14 @@ async fn session(
         tokio::select! {
             next = protocol.next() => match next {
                 Some(WsMessage::Text(text)) => {
-                    if sink.send(Message::Text(text.into())).await.is_err() {
-                        break;
+                    let sent = tokio::time::timeout(SEND_WAIT, sink.send(Message::Text(text.into())));
+                    match sent.await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => break,
+                        Err(_elapsed) => {
+                            tracing::info!("dropping a socket whose client stopped reading");
+                            break;
+                        }
                     }
                 }
                 Some(WsMessage::Close(code, reason)) => {
@@ -407,15 +420,53 @@ impl Executor for CodedSchema {
             let signed_in = this.still_signed_in().await;
             signed_in.map(|()| (this, request))
         };
-        futures_util::stream::once(checked)
+        let answers = futures_util::stream::once(checked)
             .flat_map(move |checked| match checked {
                 Ok((this, request)) => this.runner.stream(request, session_data.clone()),
                 Err(error) => refusal(error),
             })
+            .boxed();
+        detached(answers)
             .map(move |response| {
                 let _running = &running;
                 response
             })
             .boxed()
+    }
+}
+
+/// The operation's answers, made by a task of their own and handed over through a queue of `BACKLOG`.
+///
+/// The protocol's stream polls its operations only while the socket takes what it sends; an operation
+/// polled inline would stop wherever it was when the client stopped reading, in the middle of a
+/// database query (its connection held) as likely as not. A hundred subscriptions of one unread socket
+/// so held every connection of the pool, and every store waited. In a task of its own an operation
+/// finishes each answer, giving its connections back, and only then waits for room in the queue. The
+/// task ends when the stream is dropped (the operation completed or stopped, or the socket gone).
+fn detached(
+    mut answers: BoxStream<'static, async_graphql::Response>,
+) -> BoxStream<'static, async_graphql::Response> {
+    let (queue, taken) = tokio::sync::mpsc::channel(BACKLOG);
+    let task = tokio::spawn(async move {
+        while let Some(answer) = answers.next().await {
+            if queue.send(answer).await.is_err() {
+                return;
+            }
+        }
+    });
+    let stop = AbortOnDrop(task.abort_handle());
+    futures_util::stream::unfold((taken, stop), |(mut taken, stop)| async move {
+        let answer = taken.recv().await?;
+        Some((answer, (taken, stop)))
+    })
+    .boxed()
+}
+
+/// Stops a task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

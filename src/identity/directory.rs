@@ -10,6 +10,8 @@ use moka::sync::Cache;
 use tokio::sync::broadcast;
 
 use crate::db::{Conn, Db, DbResult, TenantId};
+use crate::error::{AppError, AppResult};
+use crate::values::Domain;
 
 use super::{Role, store};
 
@@ -92,6 +94,8 @@ pub struct TenantDirectory {
     hears_changes: AtomicBool,
     /// Changes as they are heard, for the open sockets (each closes when its store is suspended).
     changes: broadcast::Sender<StoreChange>,
+    /// The platform's own host names: no store may claim one, and a `Host` of one names no store.
+    platform_hosts: Vec<String>,
 }
 
 /// Entries kept before a map starts over (it refills from the database as requests come).
@@ -118,7 +122,30 @@ impl TenantDirectory {
             generation: AtomicU64::new(0),
             hears_changes: AtomicBool::new(hears_changes),
             changes: broadcast::channel(CHANGES_QUEUE).0,
+            platform_hosts: Vec::new(),
         }
+    }
+
+    /// The directory, knowing the platform's own host names (normalized).
+    pub fn with_platform_hosts(mut self, hosts: Vec<String>) -> Self {
+        self.platform_hosts = hosts;
+        self
+    }
+
+    /// `BAD_USER_INPUT` on `field` when `domain` is one of the platform's own host names: a store that
+    /// held it would be named by every request sent to the platform itself.
+    pub fn claimable(&self, field: &str, domain: &Domain) -> AppResult<()> {
+        if self.is_platform_host(domain) {
+            return Err(AppError::bad_input(
+                field,
+                "this host name is the platform's own; a store cannot claim it",
+            ));
+        }
+        Ok(())
+    }
+
+    fn is_platform_host(&self, host: &str) -> bool {
+        self.platform_hosts.iter().any(|platform| platform == host)
     }
 
     /// The store a domain (normalized: lower case, no port) names, if any.
@@ -140,7 +167,12 @@ impl TenantDirectory {
 
     /// The store a request's `Host` names, if any (a host seen to name none is not looked up again
     /// for a while).
+    /// The platform's own host names and hosts that are no registrable domain (an IP address,
+    /// `localhost`) never name a store, whatever a row says.
     pub async fn find_host(&self, db: &Db, host: &str) -> DbResult<Option<KnownStore>> {
+        if self.is_platform_host(host) || Domain::parse("host", host).is_err() {
+            return Ok(None);
+        }
         if self.hears_changes() && self.not_stores.contains_key(host) {
             return Ok(None);
         }

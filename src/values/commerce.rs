@@ -143,9 +143,16 @@ impl Search {
 /// Words of a search beyond these are left out.
 pub const MAX_SEARCH_WORDS: usize = 16;
 
+/// The longest word the search indexes hold, in bytes; a longer one is cut to it (at a character's
+/// edge), in the products' words and in a search's alike, so the two still meet. PostgreSQL refuses a
+/// lexeme over 2,047 bytes ("word is too long"), and an index word is `<store>:<word>`, up to 20 bytes
+/// longer. Folding can grow a word: 255 Hangul syllables decompose into a 2,295-byte run of letters.
+pub const MAX_WORD_BYTES: usize = 2_000;
+
 /// Text as the search indexes hold it, the same on both backends: its words (runs of letters and
-/// digits), in lower case and without accents ("Crème Brûlée!" -> "creme brulee"), joined by single
-/// spaces. Neither database's own tokenizer is used, so both find the same products.
+/// digits), in lower case and without accents ("Crème Brûlée!" -> "creme brulee"), each at most
+/// `MAX_WORD_BYTES`, joined by single spaces. Neither database's own tokenizer is used, so both find
+/// the same products.
 pub fn search_words(text: &str) -> String {
     use unicode_normalization::UnicodeNormalization as _;
     use unicode_normalization::char::is_combining_mark;
@@ -157,6 +164,13 @@ pub fn search_words(text: &str) -> String {
     folded
         .split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut end = word.len().min(MAX_WORD_BYTES);
+            while !word.is_char_boundary(end) {
+                end -= 1;
+            }
+            &word[..end]
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -176,6 +190,11 @@ mod tests {
         let search = Search::parse("s", Some("Wat")).unwrap().unwrap();
         assert_eq!(search.words(), ["wat"]);
         assert_eq!(Search::parse("s", Some("% _ !")), Ok(None));
+        // 255 Hangul syllables fold to one word of 2,295 bytes: cut to the bound, whole characters.
+        let long = search_words(&"각".repeat(255));
+        assert!(long.len() <= MAX_WORD_BYTES && long.len() > MAX_WORD_BYTES - 4);
+        assert!(!long.contains(' '));
+        assert_eq!(search_words(&"a".repeat(3000)).len(), MAX_WORD_BYTES);
     }
 
     #[test]

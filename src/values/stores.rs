@@ -17,8 +17,12 @@ impl StoreName {
 }
 
 text_value!(
-    /// A hostname (labels of letters, digits and hyphens joined by dots, at most 253 characters), in
-    /// lower case as it is stored and matched.
+    /// A registrable host name (labels of letters, digits and hyphens joined by dots, at most 253
+    /// characters), in lower case as it is stored and matched: at least two labels, and a last label
+    /// (the top-level domain) that begins with a letter and is not `localhost`. So never an IP address
+    /// in any form a resolver accepts (`127.0.0.1`, `127.1`, `2130706433`, `0x7f.1`; an IPv6 literal
+    /// has colons), never `localhost` or a name under it, never a single label: a store that claimed
+    /// one would own requests sent to the platform by its address.
     Domain
 );
 
@@ -35,6 +39,17 @@ impl Domain {
             return Err(Invalid::new(
                 field,
                 "a domain is a hostname: letters, digits and hyphens in labels joined by dots",
+            ));
+        }
+        let top = value.rsplit('.').next().unwrap_or_default();
+        let registrable = value.contains('.')
+            && top.starts_with(|c: char| c.is_ascii_alphabetic())
+            && top != "localhost";
+        if !registrable {
+            return Err(Invalid::new(
+                field,
+                "a domain is a registrable host name such as shop.example.com: \
+                 not an IP address, localhost or a single label",
             ));
         }
         Ok(Self(value))
@@ -65,8 +80,21 @@ mod tests {
             &*Domain::parse("d", " Shop-1.Example.COM ").unwrap(),
             "shop-1.example.com"
         );
-        assert_eq!(&*Domain::parse("d", "localhost").unwrap(), "localhost");
         for bad in [
+            "localhost",
+            "shop.localhost",
+            "shop",
+            "127.0.0.1",
+            "127.1",
+            "2130706433",
+            "0x7f.1",
+            "0x7f000001",
+            "0177.0.0.1",
+            "1.2.3.4",
+            "::1",
+            "[::1]",
+            "fe80::1",
+            "shop.example.com.",
             "",
             "a..b",
             "-a.com",

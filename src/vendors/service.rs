@@ -61,6 +61,7 @@ impl Stores {
     /// Adds a domain to the store. One the store has already changes nothing; one of another store is
     /// `CONFLICT` (the database refuses a second claim whatever runs at the same time).
     pub async fn add_domain(&self, tenant: TenantId, domain: &Domain) -> AppResult<VendorRow> {
+        self.directory.claimable("domain", domain)?;
         self.change_domains(tenant, DomainChange::Add(domain)).await
     }
 

@@ -6,15 +6,16 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::catalog::create_product;
-use crate::harness::ws::{Heard, Socket};
-use crate::harness::{Backend, TestApp};
+use crate::harness::ws::{ARRIVES_WITHIN, Heard, Socket};
+use crate::harness::{Backend, Store, TestApp};
 use crate::on_both_backends;
-use crate::orders::{line, place, place_ok, stock_of};
+use crate::orders::{cancel, line, place, place_ok, stock_of};
 use crate::subscriptions::socket_as;
 
 on_both_backends!(
     a_deactivated_user_loses_their_open_socket,
     money_and_quantities_at_their_edges,
+    an_unread_socket_holds_no_connection,
 );
 
 /// Over an open socket a deactivated staff member can read and change nothing more: every operation
@@ -280,4 +281,132 @@ async fn sqlite_readiness_follows_its_file() {
             response.body
         );
     }
+}
+
+/// Orders the customer places and cancels: two events each, with a long address so that replaying
+/// them is a lot to send.
+async fn orders_placed_and_cancelled(app: &TestApp, store: &Store, product: &Value, count: usize) {
+    let address = "A".repeat(500);
+    let one = || async {
+        let placed = app
+            .as_user(store, &store.customer)
+            .send(
+                "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }",
+                json!({ "input": { "items": [line(product, 1)], "address": address } }),
+            )
+            .await;
+        let order = placed.data()["placeOrder"].clone();
+        cancel(app, store, &store.customer, &order).await.data();
+    };
+    // The first alone: its event is the first of the store's log.
+    one().await;
+    let rest: Vec<usize> = (1..count).collect();
+    for batch in rest.chunks(10) {
+        futures_util::future::join_all(batch.iter().map(|_| one())).await;
+    }
+}
+
+/// Waits until the service has run no statement for a while: whatever a client set going has done
+/// all it can (or is stuck). Ends by the harness's deadline either way.
+async fn until_quiet(app: &TestApp) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut last = app.state.db.statements_run();
+    let mut quiet = 0;
+    while quiet < 3 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = app.state.db.statements_run();
+        quiet = if now == last { quiet + 1 } else { 0 };
+        last = now;
+    }
+}
+
+/// One customer opens a socket, asks for a hundred replays of a long history (500 events each) and
+/// never reads. No subscription holds a database connection while it waits for its client, so
+/// everyone else is served as usual: a client of another store and an anonymous one of the same
+/// store. When the customer reads at last, every subscription goes on from where it paused, and
+/// nothing was lost.
+async fn an_unread_socket_holds_no_connection(app: TestApp) {
+    const SUBSCRIPTIONS: usize = 100;
+    const ORDERS: usize = 250;
+    let store = app.store("vendor1").await;
+    let other = app.store("vendor2").await;
+    let product = create_product(&app, &store, "Watch", json!("1.00"), 1_000_000).await;
+    let elsewhere = create_product(&app, &other, "Clock", json!("2.00"), 1_000).await;
+    orders_placed_and_cancelled(&app, &store, &product, ORDERS).await;
+    let events = app
+        .as_user(&store, &store.owner)
+        .send("{ orders(first: 100) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(events.data()["orders"]["totalCount"], ORDERS);
+    let first_event: Vec<Id> = app
+        .rows(&format!(
+            "SELECT MIN(id) AS id FROM order_events WHERE vendor_id = {}",
+            store.id
+        ))
+        .await;
+
+    let mut socket = socket_as(&app, &store, &store.customer).await;
+    let query = "subscription($after: ID) { orderEvents(after: $after) { id kind order { id address status } } }";
+    for n in 0..SUBSCRIPTIONS {
+        socket
+            .send(json!({ "id": n.to_string(), "type": "subscribe",
+                          "payload": { "query": query, "variables": { "after": first_event[0].id.to_string() } } }))
+            .await;
+    }
+    until_quiet(&app).await;
+
+    for round in 0..5 {
+        let listed = app
+            .as_user(&other, &other.customer)
+            .send("{ products { nodes { id } } me { id } }", json!({}))
+            .await;
+        assert_eq!(
+            listed.data()["products"]["nodes"].as_array().unwrap().len(),
+            1,
+            "round {round}"
+        );
+        place_ok(&app, &other, &other.customer, json!([line(&elsewhere, 1)])).await;
+        let same_store = app
+            .gql()
+            .tenant(&store.domain)
+            .send("{ products { totalCount } }", json!({}))
+            .await;
+        assert_eq!(
+            same_store.data()["products"]["totalCount"],
+            1,
+            "round {round}"
+        );
+    }
+
+    // Every subscription replays every event after the first, each once, in the log's order (commit
+    // order, which is not the ids' order under concurrent orders on PostgreSQL).
+    let mut heard = vec![Vec::new(); SUBSCRIPTIONS];
+    let expected = 2 * ORDERS - 1;
+    while heard.iter().any(|ids| ids.len() < expected) {
+        let message = match tokio::time::timeout(ARRIVES_WITHIN, socket.receive()).await {
+            Ok(Some(Ok(message))) => message,
+            other => panic!("the socket ended or went silent: {other:?}"),
+        };
+        assert_eq!(message["type"], "next", "{message}");
+        let n: usize = message["id"].as_str().unwrap().parse().unwrap();
+        let event = &message["payload"]["data"]["orderEvents"];
+        heard[n].push(event["id"].as_str().unwrap().parse::<i64>().unwrap());
+    }
+    for ids in &heard {
+        assert_eq!(
+            ids, &heard[0],
+            "every subscription hears the log in one order"
+        );
+    }
+    let mut once = heard[0].clone();
+    once.sort_unstable();
+    once.dedup();
+    assert_eq!(once.len(), expected, "each event once");
+    assert!(!once.contains(&first_event[0].id));
+}
+
+#[derive(diesel::QueryableByName)]
+struct Id {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
 }

@@ -24,6 +24,7 @@ mod sessions;
 mod sharding;
 mod store_domains;
 mod subscriptions;
+mod text_inputs;
 mod timeline;
 mod transport;
 mod typed_client;

@@ -8,6 +8,47 @@ use crate::on_both_backends;
 
 on_both_backends!(metrics_count_operations_errors_and_the_pool);
 
+/// `GET /metrics` of a router, as if the request came from `peer`.
+async fn metrics_status(app: &multistore::AppState, peer: &str) -> u16 {
+    use tower::ServiceExt as _;
+    let mut request = axum::http::Request::get("/metrics")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let peer: std::net::SocketAddr = peer.parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    let response = multistore::http::router(app.clone())
+        .oneshot(request)
+        .await
+        .unwrap();
+    response.status().as_u16()
+}
+
+/// On the API's address `/metrics` answers loopback clients only (no client elsewhere can reach a
+/// loopback address, so the router is driven in process with the peer's address set), unless the
+/// operator makes it public.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_on_the_api_address_are_for_loopback_clients() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    assert_eq!(app.get("/metrics").await.status(), 200, "over real HTTP");
+    for (peer, status) in [
+        ("127.0.0.1:40000", 200),
+        ("[::1]:40000", 200),
+        ("[::ffff:127.0.0.1]:40000", 200),
+        ("203.0.113.9:40000", 404),
+        ("10.1.2.3:40000", 404),
+        ("[2001:db8::1]:40000", 404),
+    ] {
+        assert_eq!(metrics_status(&app.state, peer).await, status, "{peer}");
+    }
+    let public = TestApp::spawn_with(Backend::Sqlite, |config| config.metrics_public = true).await;
+    assert_eq!(
+        metrics_status(&public.state, "203.0.113.9:40000").await,
+        200
+    );
+}
+
 async fn metrics_count_operations_errors_and_the_pool(app: TestApp) {
     let store = app.store("vendor1").await;
     for _ in 0..3 {

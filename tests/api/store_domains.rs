@@ -16,7 +16,9 @@ on_both_backends!(
     a_domain_names_one_store_only,
     concurrent_claims_of_one_domain_give_it_to_one_store,
     a_store_has_one_to_twenty_domains,
-    bad_domains_are_refused_and_change_nothing
+    bad_domains_are_refused_and_change_nothing,
+    no_store_claims_an_address_localhost_or_the_platform,
+    a_request_names_one_host_and_its_target_wins,
 );
 
 const DOMAINS: &str = "domain domains { domain primary }";
@@ -272,6 +274,183 @@ async fn bad_domains_are_refused_and_change_nothing(app: TestApp) {
         listed(&vendor.data()["vendor"]),
         [(store.domain.clone(), true)]
     );
+}
+
+/// Host names a store may not hold: an IP address in any form a resolver takes, `localhost` (and
+/// names under it), a single label, or one of the platform's own names.
+const UNCLAIMABLE: [&str; 12] = [
+    "127.0.0.1",
+    "127.1",
+    "2130706433",
+    "0x7f.1",
+    "0177.0.0.1",
+    "::1",
+    "[::1]",
+    "localhost",
+    "shop.localhost",
+    "shop",
+    "api.platform.example",
+    "API.Platform.Example",
+];
+
+/// No store can hold an address, `localhost`, a single label or the platform's own host name (the
+/// configured ones, and the API's own address), neither when it opens nor later; and a row that
+/// says otherwise (written before the rule) names no store by `Host`.
+async fn no_store_claims_an_address_localhost_or_the_platform(app: TestApp) {
+    let store = app.store("vendor1").await;
+    for bad in UNCLAIMABLE {
+        let refused = change(&app, &store, "addStoreDomain", bad).await;
+        refused.assert_error(200, "BAD_USER_INPUT");
+        assert_eq!(refused.field(), "domain", "{bad}");
+        let opened = app
+            .gql()
+            .send(
+                "mutation($input: RegisterVendorInput!) { registerVendor(input: $input) { accessToken } }",
+                json!({ "input": { "storeName": "Grabber", "domain": bad, "username": "grabber",
+                                   "email": "grabber@example.com", "password": PASSWORD } }),
+            )
+            .await;
+        opened.assert_error(200, "BAD_USER_INPUT");
+        assert_eq!(opened.field(), "domain", "{bad}");
+    }
+    let count: Vec<Count> = app.rows("SELECT COUNT(*) AS n FROM store_domains").await;
+    assert_eq!(count[0].n, 1, "nothing was claimed");
+
+    // A claim of the API's address that got in before the rule: requests sent to the API by its
+    // address (no header) are still nobody's.
+    let id: i64 = store.id.parse().unwrap();
+    app.admin
+        .batch_execute(&format!(
+            "INSERT INTO store_domains (domain, vendor_id, is_primary, created_at) \
+             VALUES ('127.0.0.1', {id}, false, CURRENT_TIMESTAMP)"
+        ))
+        .await
+        .unwrap();
+    let anonymous = app.gql().send("{ vendor { id } }", json!({})).await;
+    anonymous.assert_error(200, "TENANT_REQUIRED");
+}
+
+/// A raw HTTP/1.1 exchange (the request is sent with `Connection: close`): the whole answer.
+async fn raw_http(app: &TestApp, request_line_and_headers: &str, body: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let address = app.url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "{request_line_and_headers}Content-Type: application/json\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server answers and closes")
+        .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// `{ vendor { domain } }` over HTTP/2 (prior knowledge), its `:authority` naming `authority`.
+async fn vendor_over_http2(app: &TestApp, authority: &str) -> Value {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let address = app.url.trim_start_matches("http://");
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let request = axum::http::Request::post(format!("http://{authority}/graphql"))
+        .header("Content-Type", "application/json")
+        .body(axum::body::Body::from(
+            json!({ "query": "{ vendor { domain } }" }).to_string(),
+        ))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let bytes = axum::body::to_bytes(axum::body::Body::new(response.into_body()), 1 << 20)
+        .await
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// One host per request (RFC 9112 section 3.2), the same for HTTP and the WebSocket upgrade: two `Host`
+/// headers are a 400; an absolute-form target names the store whatever `Host` says; over HTTP/2 the
+/// `:authority` names it.
+async fn a_request_names_one_host_and_its_target_wins(app: TestApp) {
+    let (a, b) = (app.store("vendor1").await, app.store("vendor2").await);
+    let query = json!({ "query": "{ vendor { domain } }" }).to_string();
+
+    let two = raw_http(
+        &app,
+        &format!(
+            "POST /graphql HTTP/1.1\r\nHost: {}\r\nHost: {}\r\n",
+            a.domain, b.domain
+        ),
+        &query,
+    )
+    .await;
+    assert!(two.starts_with("HTTP/1.1 400"), "{two}");
+    let absolute = raw_http(
+        &app,
+        &format!(
+            "POST http://{}/graphql HTTP/1.1\r\nHost: {}\r\n",
+            b.domain, a.domain
+        ),
+        &query,
+    )
+    .await;
+    assert!(absolute.starts_with("HTTP/1.1 200"), "{absolute}");
+    let body = &absolute[absolute.find("\r\n\r\n").unwrap() + 4..];
+    let answer: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(answer["data"]["vendor"]["domain"], b.domain.as_str());
+
+    let refused = crate::harness::ws::Socket::open_raw(
+        &app.url,
+        &format!(
+            "GET /graphql/ws HTTP/1.1\r\nHost: {}\r\nHost: {}\r\n",
+            a.domain, b.domain
+        ),
+    )
+    .await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|status| status.starts_with("HTTP/1.1 400")),
+        "{:?}",
+        refused.err()
+    );
+    let mut socket = crate::harness::ws::Socket::open_raw(
+        &app.url,
+        &format!(
+            "GET http://{}/graphql/ws HTTP/1.1\r\nHost: {}\r\n",
+            b.domain, a.domain
+        ),
+    )
+    .await
+    .expect("the upgrade is accepted")
+    .init(json!({}))
+    .await
+    .expect("acknowledged");
+    socket
+        .subscribe("v", "{ vendor { domain } }", json!({}))
+        .await;
+    assert_eq!(
+        socket.next_data("v").await["vendor"]["domain"],
+        b.domain.as_str()
+    );
+
+    let over_h2 = vendor_over_http2(&app, &b.domain).await;
+    assert_eq!(
+        over_h2["data"]["vendor"]["domain"],
+        b.domain.as_str(),
+        "{over_h2}"
+    );
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }
 
 /// Polls `check` until it holds, for at most two seconds (a notification takes milliseconds).

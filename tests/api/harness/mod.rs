@@ -56,6 +56,7 @@ impl TestApp {
         let mut config = Config::new(database.url.clone(), JWT_SECRET.as_bytes().to_vec()).unwrap();
         config.bcrypt_cost = 4;
         config.db_pool_size = Some(8);
+        config.platform_hosts = vec!["api.platform.example".to_owned()];
         let pooled = match (&database.url, pooler_url()) {
             (DatabaseUrl::Postgres(direct), Some(pooler)) => {
                 let name = direct.rsplit('/').next().unwrap_or_default();

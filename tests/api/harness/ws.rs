@@ -42,12 +42,55 @@ impl Socket {
         host: Option<&str>,
         payload: Value,
     ) -> Result<Socket, (u16, String)> {
-        let mut socket = Self::open_to_host(base_url, host).await;
-        socket
-            .send(json!({ "type": "connection_init", "payload": payload }))
+        Self::open_to_host(base_url, host).await.init(payload).await
+    }
+
+    /// Opens a socket with the upgrade request's head written as given (`head`: the request line and
+    /// headers, without the WebSocket ones, which are added): for request targets and `Host` headers
+    /// that a client library would not send. `Err` with the status line when the server does not
+    /// switch protocols. The socket is not initialised.
+    pub async fn open_raw(base_url: &str, head: &str) -> Result<Socket, String> {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let address = base_url.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).await.unwrap();
+        let request = format!(
+            "{head}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+             Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        // The answer's head, byte by byte: nothing of the socket's first frames is read with it.
+        let mut answer = Vec::new();
+        while !answer.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            match tokio::time::timeout(ARRIVES_WITHIN, stream.read(&mut byte)).await {
+                Ok(Ok(1)) => answer.push(byte[0]),
+                _ => break,
+            }
+        }
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer.lines().next().unwrap_or_default().to_owned();
+        if !status.starts_with("HTTP/1.1 101") {
+            return Err(status);
+        }
+        let stream = WebSocketStream::from_raw_socket(
+            MaybeTlsStream::Plain(stream),
+            tokio_tungstenite::tungstenite::protocol::Role::Client,
+            None,
+        )
+        .await;
+        Ok(Socket {
+            stream,
+            early: VecDeque::new(),
+        })
+    }
+
+    /// Sends `connection_init` with `payload`; `Ok` once acknowledged.
+    pub async fn init(mut self, payload: Value) -> Result<Socket, (u16, String)> {
+        self.send(json!({ "type": "connection_init", "payload": payload }))
             .await;
-        match socket.receive().await {
-            Some(Ok(message)) if message["type"] == "connection_ack" => Ok(socket),
+        match self.receive().await {
+            Some(Ok(message)) if message["type"] == "connection_ack" => Ok(self),
             Some(Ok(message)) => panic!("expected connection_ack, got {message}"),
             Some(Err(closed)) => Err(closed),
             None => panic!("the server sent nothing after connection_init"),
