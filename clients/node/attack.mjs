@@ -323,6 +323,41 @@ async function main() {
     return `closed by the server within the class: ${closedByServer} of 1200`;
   }));
 
+  // A customer with a long history asks for it a hundred times over one socket and never reads: the
+  // replays fill the socket's buffers and then wait, holding no database connection.
+  const address = 'A'.repeat(500);
+  const productId = (await gql('{ products(first: 1) { nodes { id } } }')).json().data.products.nodes[0].id;
+  for (let i = 0; i < 250; i++) {
+    const placed = await gql('mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }', {
+      token: customer,
+      variables: { i: { items: [{ productId, quantity: 1 }], address } },
+    });
+    await gql('mutation($id: ID!) { cancelOrder(id: $id) { id } }', { token: customer, variables: { id: placed.json().data.placeOrder.id } });
+  }
+  const mine = await gql('{ myOrders(first: 100) { nodes { events { id } } } }', { token: customer });
+  const firstEvent = Math.min(...mine.json().data.myOrders.nodes.flatMap((order) => order.events.map((event) => Number(event.id))));
+  rows.push(await runClass('unread socket (100 replays of 500+ events, never read)', async (deadline) => {
+    const socket = new WebSocket(`${base.replace('http', 'ws')}/graphql/ws`, 'graphql-transport-ws');
+    await new Promise((resolve, reject) => {
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${customer}` } })));
+      socket.on('message', (data) => {
+        if (JSON.parse(data).type === 'connection_ack') resolve();
+      });
+      socket.on('error', reject);
+      setTimeout(() => reject(new Error('no ack')), 5000);
+    });
+    const query = 'subscription($after: ID) { orderEvents(after: $after) { id kind order { id address status } } }';
+    for (let i = 0; i < 100; i++) {
+      socket.send(JSON.stringify({ id: `r${i}`, type: 'subscribe', payload: { query, variables: { after: String(firstEvent) } } }));
+    }
+    // Read nothing more from here on.
+    socket._socket.pause();
+    const closed = new Promise((resolve) => socket.on('close', () => resolve('dropped by the server')));
+    const outcome = await Promise.race([closed, sleep(Math.max(0, deadline - Date.now())).then(() => 'still open')]);
+    socket.terminate();
+    return `socket: ${outcome}`;
+  }));
+
   rows.push(await runClass('metrics (200 operations named with 100 KB of junk, then a scrape)', async () => {
     const name = `N${'x'.repeat(100 * 1024)}`;
     for (let i = 0; i < 200; i++) {
