@@ -98,11 +98,34 @@ fn graphql_response(media: MediaType, response: &BatchResponse) -> Response {
     // The common answer is written straight from the response, with no JSON tree in between.
     let body = serde_json::to_vec(response).unwrap_or_default();
     (
-        StatusCode::OK,
+        status_of(response),
         [(header::CONTENT_TYPE, media.content_type())],
         body,
     )
         .into_response()
+}
+
+/// 200, but 403 for an operation refused only because its store is suspended: the store was known
+/// from what the operation carries rather than the request's headers (a refresh token's store), and
+/// the answer is the one the gate gives every other request of that store.
+fn status_of(response: &BatchResponse) -> StatusCode {
+    let BatchResponse::Single(one) = response else {
+        return StatusCode::OK;
+    };
+    let suspended = |error: &async_graphql::ServerError| {
+        error.extensions.as_ref().and_then(|ext| ext.get("code"))
+            == Some(&async_graphql::Value::from(
+                crate::error::Code::StoreSuspended.as_str(),
+            ))
+    };
+    if one.data == async_graphql::Value::Null
+        && !one.errors.is_empty()
+        && one.errors.iter().all(suspended)
+    {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::OK
+    }
 }
 
 /// A GraphQL-shaped body in the request's media type; a 400 in `application/graphql-response+json` has

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use crate::db::TenantId;
 use crate::error::{AppError, AppResult};
-use crate::identity::Identity;
+use crate::identity::{Identity, StoreChange};
 use crate::orders::log;
 use crate::orders::model::{EventKind, LogPosition, LoggedEvent, OrderScope};
 use crate::orders::service::{Orders, scope_of};
@@ -110,9 +110,30 @@ impl Orders {
     }
 }
 
+/// The next change heard (`None` when some were missed); never, once the directory is gone.
+async fn next_change(
+    changes: &mut Option<broadcast::Receiver<StoreChange>>,
+) -> Option<StoreChange> {
+    let Some(receiver) = changes else {
+        return std::future::pending().await;
+    };
+    match receiver.recv().await {
+        Ok(change) => Some(change),
+        Err(broadcast::error::RecvError::Lagged(_)) => None,
+        Err(broadcast::error::RecvError::Closed) => {
+            *changes = None;
+            std::future::pending().await
+        }
+    }
+}
+
 /// One follower: its place in the log, what it may hear, and for whom.
 struct Follower {
     live: broadcast::Receiver<Arc<LoggedEvent>>,
+    /// Changes of stores and accounts as this instance hears them: one of the follower's account or
+    /// store ends the following at once when the account no longer works (a quiet subscription would
+    /// otherwise look alive until its next event). `None` once the directory is gone.
+    changes: Option<broadcast::Receiver<StoreChange>>,
     /// Where the instance's reader is; a follower without a place starts there.
     head: watch::Receiver<Option<LogPosition>>,
     /// The last event this follower has dealt with (heard, or passed over as not its own).
@@ -133,10 +154,12 @@ impl Follower {
     fn new(orders: &Orders, identity: &Identity, kinds: Kinds, only: Option<i64>) -> Self {
         // Subscribed before the place is read: nothing after the place can be missed.
         let live = orders.events().subscribe();
+        let changes = Some(orders.gate().directory().subscribe());
         let head = orders.events().head();
         let cursor = *head.borrow();
         Self {
             live,
+            changes,
             head,
             cursor,
             replaying: false,
@@ -245,7 +268,16 @@ impl Follower {
                 }
                 continue;
             }
-            match self.live.recv().await {
+            let received = tokio::select! {
+                received = self.live.recv() => received,
+                change = next_change(&mut self.changes) => {
+                    if self.concerns(change) && let Some(ended) = self.check().await {
+                        return Some(ended);
+                    }
+                    continue;
+                }
+            };
+            match received {
                 Ok(logged) => {
                     let position = logged.event.log_position();
                     if position <= cursor {
@@ -263,6 +295,17 @@ impl Follower {
                 Err(RecvError::Lagged(_)) => self.replaying = true,
                 Err(RecvError::Closed) => return None,
             }
+        }
+    }
+
+    /// Whether a change heard (`None`: some changes were missed) may concern the follower's account.
+    fn concerns(&self, change: Option<StoreChange>) -> bool {
+        match change {
+            Some(StoreChange::Account(tenant, user)) => {
+                tenant == self.tenant() && user == self.identity.user_id
+            }
+            Some(change) => change.concerns(self.tenant()),
+            None => true,
         }
     }
 

@@ -1,7 +1,7 @@
 //! The `User` type and the queries about people.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, Object};
 
 use crate::db::TenantId;
 use crate::error::AppResult;
@@ -23,24 +23,85 @@ pub enum RoleValue {
 }
 
 /// A person of a store. The password hash never leaves the server.
-#[derive(SimpleObject, Clone, Debug)]
-#[graphql(serial)] // plain values: see `Product`
+///
+/// What a customer reads of anyone but themselves (the staff member assigned to their order, the
+/// owner or staff member who changed it) is the first name only: `username`, `email` and `lastName`
+/// read as empty strings, so a customer never learns another person's contact details or sign-in
+/// name. Decided here, field by field, so it holds on every path to a user (orders, events,
+/// subscriptions, and whatever comes).
+#[derive(Clone, Debug)]
 pub struct User {
-    pub id: ID,
-    pub username: String,
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub role: RoleValue,
+    id: i64,
+    username: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    role: RoleValue,
+    is_active: bool,
+    created_at: DateTime,
+}
+
+impl User {
+    /// Whether the caller may read more of this person than their first name: anyone but a customer
+    /// reading someone else. (A caller not signed in meets one user only: the one a sign-in or sign-up
+    /// answers with, themselves.)
+    fn open_to(&self, ctx: &Context<'_>) -> bool {
+        match &ctx.request().identity {
+            Some(viewer) => viewer.role != Role::Customer || viewer.user_id == self.id,
+            None => true,
+        }
+    }
+
+    fn shown<'a>(&'a self, ctx: &Context<'_>, value: &'a str) -> &'a str {
+        if self.open_to(ctx) { value } else { "" }
+    }
+}
+
+/// A person of a store. The password hash never leaves the server. A customer reads only the first
+/// name of anyone but themselves.
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.id.to_string())
+    }
+
+    /// The sign-in name (empty to a customer, unless it is their own).
+    async fn username(&self, ctx: &Context<'_>) -> &str {
+        self.shown(ctx, &self.username)
+    }
+
+    /// The e-mail address (empty to a customer, unless it is their own).
+    async fn email(&self, ctx: &Context<'_>) -> &str {
+        self.shown(ctx, &self.email)
+    }
+
+    async fn first_name(&self) -> &str {
+        &self.first_name
+    }
+
+    /// The last name (empty to a customer, unless it is their own).
+    async fn last_name(&self, ctx: &Context<'_>) -> &str {
+        self.shown(ctx, &self.last_name)
+    }
+
+    async fn role(&self) -> RoleValue {
+        self.role
+    }
+
     /// False once the owner has deactivated the account.
-    pub is_active: bool,
-    pub created_at: DateTime,
+    async fn is_active(&self) -> bool {
+        self.is_active
+    }
+
+    async fn created_at(&self) -> DateTime {
+        self.created_at
+    }
 }
 
 impl From<UserRow> for User {
     fn from(row: UserRow) -> Self {
         Self {
-            id: ID(row.id.to_string()),
+            id: row.id,
             role: row.role().into(),
             username: row.username,
             email: row.email,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::catalog::create_product;
-use crate::harness::ws::{Heard, Socket};
+use crate::harness::ws::{ARRIVES_WITHIN, Heard, Socket};
 use crate::harness::{Account, Backend, Store, TestApp};
 use crate::on_both_backends;
 use crate::orders::{assign, cancel, line, place, place_ok, set_status};
@@ -17,6 +17,7 @@ on_both_backends!(
     subscriptions_are_authorized_like_queries,
     connection_init_is_checked_like_a_request,
     a_deactivated_user_stops_hearing,
+    a_subscription_ends_when_its_account_stops_working,
 );
 
 const UPDATED: &str =
@@ -88,22 +89,21 @@ async fn owners_and_customers_hear_orders_as_they_change(app: TestApp) {
     assign(&app, &store, &store.owner, &order, &store.staff.id)
         .await
         .data();
-    let assigned = (
-        id.to_owned(),
-        "PROCESSING".to_owned(),
-        json!(store.staff.username),
+    // The customer reads no one's username but their own (the staff member's is empty to them).
+    let assigned = |username: &str| (id.to_owned(), "PROCESSING".to_owned(), json!(username));
+    assert_eq!(update_of(&customer.next_data("mine").await), assigned(""));
+    assert_eq!(
+        update_of(&owner.next_data("all").await),
+        assigned(&store.staff.username)
     );
-    assert_eq!(update_of(&customer.next_data("mine").await), assigned);
-    assert_eq!(update_of(&owner.next_data("all").await), assigned);
 
     cancel(&app, &store, &store.owner, &order).await.data();
-    let cancelled = (
-        id.to_owned(),
-        "CANCELLED".to_owned(),
-        json!(store.staff.username),
+    let cancelled = |username: &str| (id.to_owned(), "CANCELLED".to_owned(), json!(username));
+    assert_eq!(update_of(&customer.next_data("mine").await), cancelled(""));
+    assert_eq!(
+        update_of(&owner.next_data("all").await),
+        cancelled(&store.staff.username)
     );
-    assert_eq!(update_of(&customer.next_data("mine").await), cancelled);
-    assert_eq!(update_of(&owner.next_data("all").await), cancelled);
 
     // A failed order changes nothing, so nobody hears of it; nor of an idempotent repeat.
     place(
@@ -297,6 +297,92 @@ async fn a_deactivated_user_stops_hearing(app: TestApp) {
         }
     }
     assert!(matches!(staff.next("all").await, Heard::Complete));
+}
+
+/// The error that ends a subscription, then its `complete`.
+async fn ended_with(socket: &mut Socket, id: &str) -> String {
+    let code = match socket.next(id).await {
+        Heard::Next(payload) => payload["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("an error, got {payload}"))
+            .to_owned(),
+        other => panic!("expected an error, got {other:?}"),
+    };
+    assert!(matches!(socket.next(id).await, Heard::Complete));
+    code
+}
+
+/// A deactivated user's subscriptions end with `UNAUTHENTICATED` when the instance hears of the
+/// deactivation, with no event to wait for: a client can tell a dead subscription from a quiet one.
+/// Every kind of subscription, and only that user's.
+async fn a_subscription_ends_when_its_account_stops_working(app: TestApp) {
+    let store = app.store("shop").await;
+    let other_staff = app
+        .add_staff(&store.domain, &store.owner, "shop_other")
+        .await;
+    let mut staff = socket_as(&app, &store, &store.staff).await;
+    staff.subscribe("all", UPDATED, json!({})).await;
+    staff.subscribe("placed", PLACED, json!({})).await;
+    staff
+        .subscribe("log", "subscription { orderEvents { id } }", json!({}))
+        .await;
+    let mut colleague = socket_as(&app, &store, &other_staff).await;
+    colleague.subscribe("all", UPDATED, json!({})).await;
+
+    app.deactivate_staff(&store, &store.staff).await;
+    // Each ends with the error, then its `complete` (read in whatever order they come).
+    let mut ended = std::collections::BTreeMap::new();
+    while ended.values().filter(|(_, complete)| *complete).count() < 3 {
+        let message = match tokio::time::timeout(ARRIVES_WITHIN, staff.receive()).await {
+            Ok(Some(Ok(message))) => message,
+            other => panic!("the subscriptions did not end: {other:?}"),
+        };
+        let id = message["id"].as_str().unwrap().to_owned();
+        let entry = ended.entry(id).or_insert((String::new(), false));
+        match message["type"].as_str() {
+            Some("next") => {
+                entry.0 = message["payload"]["errors"][0]["extensions"]["code"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("an error: {message}"))
+                    .to_owned();
+            }
+            Some("complete") => entry.1 = true,
+            other => panic!("unexpected {other:?}: {message}"),
+        }
+    }
+    for id in ["all", "placed", "log"] {
+        assert_eq!(ended[id], ("UNAUTHENTICATED".to_owned(), true), "{id}");
+    }
+    // The colleague's subscription goes on: it hears the next change.
+    let watch = create_product(&app, &store, "Watch", json!("1.00"), 5).await;
+    let order = place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
+    assign(&app, &store, &store.owner, &order, &other_staff.id)
+        .await
+        .data();
+    assert_eq!(
+        update_of(&colleague.next_data("all").await).0,
+        order["id"].as_str().unwrap()
+    );
+}
+
+/// On PostgreSQL with two instances: a subscription on one ends when the user is deactivated through
+/// the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deactivation_on_one_instance_ends_subscriptions_on_another() {
+    use crate::harness::process::Instance;
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let multistore::config::DatabaseUrl::Postgres(database_url) = &app.state.config.database_url
+    else {
+        unreachable!()
+    };
+    let store = app.store("shop").await;
+    let other = Instance::start(database_url).await;
+    let mut staff = Socket::connect(&other.url, init_payload(&store, &store.staff))
+        .await
+        .expect("connection acknowledged");
+    staff.subscribe("all", UPDATED, json!({})).await;
+    app.deactivate_staff(&store, &store.staff).await;
+    assert_eq!(ended_with(&mut staff, "all").await, "UNAUTHENTICATED");
 }
 
 /// A socket lives no longer than its access token: at expiry it closes, and the client reconnects with

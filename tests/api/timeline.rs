@@ -14,7 +14,8 @@ use crate::orders::{assign, cancel, line, place, place_ok, set_status};
 
 on_both_backends!(
     an_orders_timeline_follows_its_life,
-    a_failed_change_records_no_event
+    a_failed_change_records_no_event,
+    a_customer_reads_only_first_names_of_the_stores_people,
 );
 
 const TIMELINE: &str = "query($id: ID!) { order(id: $id) { id status events { id kind status at
@@ -157,4 +158,85 @@ async fn a_failed_change_records_no_event(app: TestApp) {
         .data();
     }
     assert_eq!(events_recorded(&app).await, 2);
+}
+
+const PERSON: &str = "id username email firstName lastName role";
+
+/// A customer meets the store's people on their order (its assignee), on its events (who changed
+/// it, the assignee) and over a subscription: of each, only the first name; of themselves, all.
+/// The owner and staff read people in full.
+async fn a_customer_reads_only_first_names_of_the_stores_people(app: TestApp) {
+    let store = app.store("vendor1").await;
+    let watch = create_product(&app, &store, "Watch", json!("1.00"), 10).await;
+    let order = place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
+    let mut socket = crate::subscriptions::socket_as(&app, &store, &store.customer).await;
+    let live = format!(
+        "subscription($id: ID) {{ orderUpdated(id: $id) {{ customer {{ {PERSON} }} assignedStaff {{ {PERSON} }} }} }}"
+    );
+    socket
+        .subscribe("mine", &live, json!({ "id": order["id"] }))
+        .await;
+    assign(&app, &store, &store.owner, &order, &store.staff.id)
+        .await
+        .data();
+
+    let read = format!(
+        "query($id: ID!) {{ order(id: $id) {{ customer {{ {PERSON} }} assignedStaff {{ {PERSON} }}
+           events {{ actor {{ {PERSON} }} assignedStaff {{ {PERSON} }} }} }} }}"
+    );
+    let seen = app
+        .as_user(&store, &store.customer)
+        .send(&read, json!({ "id": order["id"] }))
+        .await;
+    let seen = &seen.data()["order"];
+    let staff_as_seen = json!({ "id": store.staff.id, "username": "", "email": "", "firstName": "Sam",
+                                "lastName": "", "role": "STAFF" });
+    let owner_as_seen = json!({ "id": store.owner.id, "username": "", "email": "", "firstName": "Olive",
+                                "lastName": "", "role": "OWNER" });
+    assert_eq!(seen["assignedStaff"], staff_as_seen);
+    assert_eq!(
+        seen["customer"]["username"],
+        store.customer.username.as_str(),
+        "themselves in full"
+    );
+    assert!(seen["customer"]["email"].as_str().unwrap().contains('@'));
+    assert_eq!(seen["events"][1]["actor"], owner_as_seen);
+    assert_eq!(seen["events"][1]["assignedStaff"], staff_as_seen);
+    assert_eq!(
+        seen["events"][0]["actor"]["username"],
+        store.customer.username.as_str()
+    );
+
+    let heard = socket.next_data("mine").await;
+    assert_eq!(heard["orderUpdated"]["assignedStaff"], staff_as_seen);
+    assert_eq!(
+        heard["orderUpdated"]["customer"]["username"],
+        store.customer.username.as_str()
+    );
+
+    for insider in [&store.owner, &store.staff] {
+        let full = app
+            .as_user(&store, insider)
+            .send(&read, json!({ "id": order["id"] }))
+            .await;
+        let full = &full.data()["order"];
+        assert_eq!(
+            full["assignedStaff"]["username"],
+            store.staff.username.as_str()
+        );
+        assert!(
+            full["assignedStaff"]["email"]
+                .as_str()
+                .unwrap()
+                .contains('@')
+        );
+        assert_eq!(
+            full["events"][1]["actor"]["username"],
+            store.owner.username.as_str()
+        );
+        assert_eq!(
+            full["customer"]["username"],
+            store.customer.username.as_str()
+        );
+    }
 }
