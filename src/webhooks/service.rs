@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::crypto::random_token;
 use crate::db::{Db, TenantId, now};
 use crate::error::{AppError, AppResult};
+use crate::transaction;
 use crate::webhooks::model::{DeliveryRow, NewWebhook, Topic, WebhookRow};
 use crate::webhooks::worker::{Background, retry_until};
 use crate::webhooks::{endpoint, store};
@@ -45,13 +46,6 @@ impl Webhooks {
         if topics.is_empty() {
             return Err(AppError::bad_input("events", "name at least one event"));
         }
-        let mut pooled = self.db.tenant(tenant).await?;
-        let mut conn = pooled.conn();
-        if store::list(&mut conn, tenant).await?.len() as i64 >= MAX_WEBHOOKS {
-            return Err(AppError::LimitExceeded(format!(
-                "a store has at most {MAX_WEBHOOKS} webhooks"
-            )));
-        }
         let secret = format!("whsec_{}", random_token(32));
         let new = NewWebhook {
             url: url.as_str(),
@@ -60,7 +54,18 @@ impl Webhooks {
             secret: &secret,
             created_at: now(),
         };
-        Ok(store::create(&mut conn, tenant, &new).await?)
+        let mut pooled = self.db.tenant(tenant).await?;
+        // Counted and inserted in one transaction, the store's endpoints held still: concurrent calls
+        // never pass the bound together.
+        transaction!(&mut pooled.conn(), AppError, |conn| {
+            store::lock_endpoints(conn, tenant).await?;
+            if store::list(conn, tenant).await?.len() as i64 >= MAX_WEBHOOKS {
+                return Err(AppError::LimitExceeded(format!(
+                    "a store has at most {MAX_WEBHOOKS} webhooks"
+                )));
+            }
+            Ok(store::create(conn, tenant, &new).await?)
+        })
     }
 
     pub async fn list(&self, tenant: TenantId) -> AppResult<Vec<WebhookRow>> {

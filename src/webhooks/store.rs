@@ -29,6 +29,22 @@ pub async fn create(
 }
 
 /// The tenant's endpoints, oldest first.
+/// Inside a transaction: holds the store's endpoints still until it ends, so that a count of them
+/// and an insert after it are one step under any concurrency. On PostgreSQL the store's row is locked
+/// (`FOR NO KEY UPDATE`: orders, whose keys only share it, go on); SQLite's transactions already run
+/// one at a time.
+pub async fn lock_endpoints(conn: &mut Conn<'_>, tenant: TenantId) -> DbResult<()> {
+    if let Conn::Pg(..) = conn {
+        with_conn!(conn, |c| {
+            diesel::sql_query("SELECT id FROM vendors WHERE id = $1 FOR NO KEY UPDATE")
+                .bind::<BigInt, _>(tenant.0)
+                .execute(c)
+                .await
+        })?;
+    }
+    Ok(())
+}
+
 pub async fn list(conn: &mut Conn<'_>, tenant: TenantId) -> DbResult<Vec<WebhookRow>> {
     Ok(with_conn!(conn, |c| {
         webhooks::table
@@ -216,8 +232,9 @@ pub async fn insert_deliveries(conn: &mut Conn<'_>, new: &[NewDelivery]) -> DbRe
     Ok(())
 }
 
-/// Claims at most `limit` due deliveries of every store, at most `per_endpoint` of each endpoint, for
-/// one attempt each: their attempt count goes up and they are not due again before `lease_until`
+/// Claims at most `limit` due deliveries of every store but the suspended ones (whose deliveries wait,
+/// neither sent nor failed, until the store is reactivated), at most `per_endpoint` of each endpoint,
+/// for one attempt each: their attempt count goes up and they are not due again before `lease_until`
 /// (when, if this instance never settled them, another may try). On PostgreSQL rows another instance
 /// is claiming are skipped, not waited for.
 pub async fn claim(
@@ -232,7 +249,9 @@ pub async fn claim(
             "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $1 \
              WHERE (vendor_id, id) IN (SELECT d.vendor_id, d.id \
                FROM (SELECT DISTINCT vendor_id, webhook_id FROM webhook_deliveries \
-                     WHERE status = 'pending' AND next_attempt_at <= $2 LIMIT $3) AS due, \
+                     WHERE status = 'pending' AND next_attempt_at <= $2 \
+                       AND vendor_id NOT IN (SELECT id FROM vendors WHERE suspended_at IS NOT NULL) \
+                     LIMIT $3) AS due, \
                LATERAL (SELECT x.vendor_id, x.id FROM webhook_deliveries x \
                         WHERE x.vendor_id = due.vendor_id AND x.webhook_id = due.webhook_id \
                           AND x.status = 'pending' AND x.next_attempt_at <= $2 \
@@ -244,7 +263,8 @@ pub async fn claim(
             "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?1 \
              WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER \
                  (PARTITION BY vendor_id, webhook_id ORDER BY next_attempt_at) AS n \
-               FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?2) \
+               FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?2 \
+                 AND vendor_id NOT IN (SELECT id FROM vendors WHERE suspended_at IS NOT NULL)) \
                WHERE n <= ?4 LIMIT ?3) \
              RETURNING *"
         }

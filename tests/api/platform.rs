@@ -55,7 +55,7 @@ fn ids(page: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn suspend(app: &TestApp, admin: &str, store: &Store, reason: &str) -> Gql {
+pub async fn suspend(app: &TestApp, admin: &str, store: &Store, reason: &str) -> Gql {
     app.gql()
         .token(admin)
         .send(
@@ -65,7 +65,7 @@ async fn suspend(app: &TestApp, admin: &str, store: &Store, reason: &str) -> Gql
         .await
 }
 
-async fn reactivate(app: &TestApp, admin: &str, store: &Store) -> Gql {
+pub async fn reactivate(app: &TestApp, admin: &str, store: &Store) -> Gql {
     app.gql()
         .token(admin)
         .send(

@@ -54,6 +54,8 @@ on_both_backends_for_webhooks!(
     owners_manage_their_webhooks,
     a_delivery_is_signed_and_retried_until_answered,
     a_hanging_receiver_holds_only_its_own_share,
+    a_suspended_stores_deliveries_wait_for_its_reactivation,
+    concurrent_creations_never_pass_the_bound,
 );
 
 crate::on_both_backends!(private_addresses_are_refused_without_the_flag);
@@ -525,4 +527,132 @@ async fn a_hanging_receiver_holds_only_its_own_share(app: TestApp) {
     quick.wait_for(1).await;
     assert!(hanging.max_in_flight() <= 8, "{}", hanging.max_in_flight());
     hanging.release();
+}
+
+/// The first delivery of a webhook as the owner's listing shows it: (status, attempts); `("", 0)`
+/// while there is none yet (deliveries are made from the event log, a moment after the commit).
+async fn delivery_of(app: &TestApp, store: &Store, webhook: &str) -> (String, i64) {
+    let listed = app
+        .as_user(store, &store.owner)
+        .send(DELIVERIES, json!({ "id": webhook }))
+        .await;
+    let node = &listed.data()["webhookDeliveries"]["nodes"][0];
+    (
+        node["status"].as_str().unwrap_or_default().to_owned(),
+        node["attempts"].as_i64().unwrap_or_default(),
+    )
+}
+
+/// A delivery that was pending when its store was suspended is neither sent nor failed while the store
+/// stays suspended, though other stores' deliveries go out meanwhile; once reactivated, it is sent.
+async fn a_suspended_stores_deliveries_wait_for_its_reactivation(app: TestApp) {
+    let (store, other) = (app.store("vendor1").await, app.store("vendor2").await);
+    let admin = app.platform_admin("operator").await;
+    // The receiver is down at first: the store's first attempt fails and the delivery stays pending.
+    let port = free_port().await;
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let (webhook, _) = create_webhook(&app, &store, &url, json!(["ORDER_PLACED"])).await;
+    create_webhook(&app, &other, &url, json!(["ORDER_PLACED"])).await;
+    let watch = create_product(&app, &store, "Watch", json!("1.00"), 10).await;
+    let clock = create_product(&app, &other, "Clock", json!("1.00"), 10).await;
+    place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while delivery_of(&app, &store, &webhook).await.1 == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no attempt was made"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // When it is due again.
+    let listed = app
+        .as_user(&store, &store.owner)
+        .send(DELIVERIES, json!({ "id": webhook }))
+        .await;
+    let due = listed.data()["webhookDeliveries"]["nodes"][0]["nextAttemptAt"]
+        .as_str()
+        .unwrap()
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap();
+    crate::platform::suspend(&app, &admin, &store, "Unpaid")
+        .await
+        .data();
+    let receiver = Receiver::start_on(port, 0).await;
+    if let Ok(wait) = (due - chrono::Utc::now()).to_std() {
+        tokio::time::sleep(wait).await;
+    }
+
+    // Two of the other store's deliveries go out, each a round of the worker after the waiting one
+    // was due again (100 ms after its failed attempt); it is not sent, and not failed.
+    for n in 1..=2 {
+        place_ok(&app, &other, &other.customer, json!([line(&clock, 1)])).await;
+        receiver.wait_for(n).await;
+    }
+    let stores: Vec<String> = receiver
+        .received()
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Value>(&r.body).unwrap()["storeId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(stores, [other.id.clone(), other.id.clone()]);
+    let waiting = app
+        .rows::<Status>(&format!(
+            "SELECT status, attempts FROM webhook_deliveries WHERE vendor_id = {}",
+            store.id
+        ))
+        .await;
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(
+        (waiting[0].status.as_str(), waiting[0].attempts),
+        ("pending", 1)
+    );
+
+    crate::platform::reactivate(&app, &admin, &store)
+        .await
+        .data();
+    let received = receiver.wait_for(3).await;
+    let body: Value = serde_json::from_str(&received[2].body).unwrap();
+    assert_eq!(body["storeId"], json!(store.id));
+    assert_eq!(
+        delivery_of(&app, &store, &webhook).await,
+        ("DELIVERED".to_owned(), 2)
+    );
+}
+
+#[derive(diesel::QueryableByName)]
+struct Status {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    status: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    attempts: i32,
+}
+
+/// Thirty `createWebhook` at once against the bound of 20: exactly 20 exist afterwards, the others are
+/// `LIMIT_EXCEEDED`.
+async fn concurrent_creations_never_pass_the_bound(app: TestApp) {
+    let store = app.store("vendor1").await;
+    let answers = futures_util::future::join_all((0..30).map(|n| {
+        app.as_user(&store, &store.owner).send(
+            CREATE,
+            json!({ "input": { "url": format!("http://127.0.0.1:9/hook{n}"), "events": ["ORDER_PLACED"] } }),
+        )
+    }))
+    .await;
+    let made = answers
+        .iter()
+        .filter(|a| a.body.get("errors").is_none())
+        .count();
+    for refused in answers.iter().filter(|a| a.body.get("errors").is_some()) {
+        assert_eq!(refused.code(), "LIMIT_EXCEEDED", "{:#}", refused.body);
+    }
+    assert_eq!(made, 20);
+    let listed = app
+        .as_user(&store, &store.owner)
+        .send("{ webhooks { id } }", json!({}))
+        .await;
+    assert_eq!(listed.data()["webhooks"].as_array().unwrap().len(), 20);
 }
