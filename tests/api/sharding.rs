@@ -184,6 +184,41 @@ async fn every_tenant_table_is_keyed_by_its_store() {
         }
     }
 
+    // docs/scaling.md places every table: the tenant tables distributed, the others reference tables.
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/scaling.md")).unwrap();
+    let placed = |function: &str| -> Vec<String> {
+        doc.split(&format!("{function}('"))
+            .skip(1)
+            .filter_map(|rest| rest.split_once('\'').map(|(name, _)| name.to_owned()))
+            .collect()
+    };
+    let (distributed, reference) = (
+        placed("create_distributed_table"),
+        placed("create_reference_table"),
+    );
+    for table in &tables {
+        let name = &table.name;
+        if name == "__diesel_schema_migrations" {
+            continue;
+        }
+        let (wanted, listed) = if tenant.contains(&name.as_str()) {
+            ("create_distributed_table", &distributed)
+        } else {
+            ("create_reference_table", &reference)
+        };
+        assert!(
+            listed.contains(name),
+            "docs/scaling.md does not place {name}: add `SELECT {wanted}('{name}', ...)` to its steps"
+        );
+    }
+    for name in distributed.iter().chain(&reference) {
+        assert!(
+            tables.iter().any(|table| &table.name == name),
+            "docs/scaling.md places {name}, which the schema does not have"
+        );
+    }
+
     let triggers: Vec<Trigger> = load(
         &app,
         "SELECT c.relname::text AS table_name, t.tgname::text AS name
