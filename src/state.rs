@@ -62,6 +62,7 @@ impl AppState {
         let worker = Db::worker(&config)?;
         let events = OrderEvents::start(&config, worker.clone());
         let background = crate::webhooks::worker::start(&config, db.clone(), worker, &events)?;
+        crate::catalog::refold::spawn(db.clone());
         Ok(Self {
             accounts: Accounts::new(
                 db.clone(),

@@ -5,6 +5,7 @@ pub mod graphql;
 pub mod listing;
 pub mod listing_store;
 pub mod model;
+pub mod refold;
 mod search_sql;
 pub mod service;
 pub mod store;

@@ -120,3 +120,81 @@ pub async fn find_live_many(
         query.select(ProductRow::as_select()).load(c).await
     })?)
 }
+
+/// Up to `limit` of the store's products (deleted ones too) whose search words were written before the
+/// service folded them itself: (id, name, description).
+pub async fn not_folded(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    limit: i64,
+) -> DbResult<Vec<(i64, String, String)>> {
+    let query = products::table
+        .of_tenant(tenant)
+        .filter(products::search_folded.eq(false))
+        .order(products::id)
+        .limit(limit)
+        .select((products::id, products::name, products::description));
+    Ok(with_conn!(conn, |c| query.load(c).await)?)
+}
+
+/// Writes a product's search words as the service folds them, and marks them so.
+pub async fn set_search_words(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    id: i64,
+    name: &str,
+    description: &str,
+) -> DbResult<()> {
+    let target = products::table
+        .of_tenant(tenant)
+        .filter(products::id.eq(id));
+    with_conn!(conn, |c| {
+        diesel::update(target)
+            .set((
+                products::search_name.eq(name),
+                products::search_description.eq(description),
+                products::search_folded.eq(true),
+            ))
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}
+
+/// Up to `limit` store ids after `after`, in order (the stores table is readable by every role).
+pub async fn stores_after(conn: &mut Conn<'_>, after: i64, limit: i64) -> DbResult<Vec<i64>> {
+    use crate::db::schema::vendors;
+    let query = vendors::table
+        .filter(vendors::id.gt(after))
+        .order(vendors::id)
+        .limit(limit)
+        .select(vendors::id);
+    Ok(with_conn!(conn, |c| query.load(c).await)?)
+}
+
+/// Whether the one-off `task` was done (by any instance).
+pub async fn done(conn: &mut Conn<'_>, task: &str) -> DbResult<bool> {
+    use crate::db::schema::maintenance_done;
+    let query = maintenance_done::table
+        .filter(maintenance_done::task.eq(task.to_owned()))
+        .count();
+    let count: i64 = with_conn!(conn, |c| query.get_result(c).await)?;
+    Ok(count > 0)
+}
+
+/// Records that the one-off `task` is done.
+pub async fn mark_done(conn: &mut Conn<'_>, task: &str) -> DbResult<()> {
+    use crate::db::schema::maintenance_done;
+    let row = (
+        maintenance_done::task.eq(task.to_owned()),
+        maintenance_done::done_at.eq(now()),
+    );
+    with_conn!(conn, |c| {
+        diesel::insert_into(maintenance_done::table)
+            .values(row.clone())
+            .on_conflict_do_nothing()
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}

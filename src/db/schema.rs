@@ -73,6 +73,7 @@ diesel::table! {
         name_key -> Text,
         search_name -> Text,
         search_description -> Text,
+        search_folded -> Bool,
     }
 }
 
@@ -173,6 +174,13 @@ diesel::table! {
         id -> Integer,
         position -> BigInt,
         event_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    maintenance_done (task) {
+        task -> Text,
+        done_at -> Timestamp,
     }
 }
 

@@ -181,12 +181,13 @@ impl Follower {
     }
 
     /// Whether this follower hears `logged`: its kind, its order (when one was named), its store, and
-    /// an order the caller may see as it is now (a staff member stops hearing an order assigned away).
+    /// an order the caller could see right after the event (`OrderScope::hears`: a staff member
+    /// hears an order from its assignment to them until it is assigned away).
     fn hears(&self, logged: &LoggedEvent) -> bool {
         self.kinds.include(logged.event.kind())
             && self.only.is_none_or(|id| id == logged.order.id)
             && logged.event.vendor_id == self.tenant().0
-            && self.scope().includes(&logged.order)
+            && self.scope().hears(&logged.event, &logged.order)
     }
 
     /// Tries `attempt` a few times over about six seconds while the database does not answer: a

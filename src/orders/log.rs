@@ -124,7 +124,10 @@ pub async fn tenant_after(
             .into_boxed();
         let query = match scope {
             OrderScope::All => query,
-            OrderScope::AssignedTo(staff) => query.filter(orders::assigned_staff_id.eq(staff)),
+            // As `OrderScope::hears` decides for a live event: by the order right after the event.
+            OrderScope::AssignedTo(staff) => {
+                query.filter(order_events::assigned_staff_id.eq(staff))
+            }
             OrderScope::PlacedBy(customer) => query.filter(orders::customer_id.eq(customer)),
         };
         query

@@ -76,6 +76,18 @@ pub enum OrderScope {
 }
 
 impl OrderScope {
+    /// Whether this scope hears `event` of `order`: as the order stood right after the event (a staff
+    /// member hears what happens to an order while it is assigned to them, from the assignment on,
+    /// and nothing after it is assigned away). Decided by the event alone, so the answer is the same
+    /// whenever the event is read, live or replayed.
+    pub fn hears(self, event: &OrderEventRow, order: &OrderRow) -> bool {
+        match self {
+            Self::All => true,
+            Self::AssignedTo(staff) => event.assigned_staff_id == Some(staff),
+            Self::PlacedBy(customer) => order.customer_id == customer,
+        }
+    }
+
     /// Whether `order` is one of the orders this scope sees (the same rule as the queries' filter, for
     /// an order already in hand).
     pub fn includes(self, order: &OrderRow) -> bool {

@@ -14,6 +14,7 @@ on_both_backends!(
     filters_keep_what_they_say_and_count_it,
     cursor_misuse_is_refused,
     a_search_beyond_the_walk_is_read_from_its_index,
+    words_folded_before_the_service_are_folded_again_at_start,
 );
 
 const SORTS: [&str; 5] = ["ID", "NAME", "PRICE", "CREATED_AT", "UPDATED_AT"];
@@ -672,4 +673,71 @@ async fn search_function_plan(app: &TestApp, vendor: i64) -> Vec<String> {
         .into_iter()
         .map(|l| l.line)
         .collect()
+}
+
+/// Products whose search words were folded in SQL before the service folded them (migration 9 kept
+/// accents) are folded again, once, by an instance at its start: "creme" then finds "Crème Brûlée".
+async fn words_folded_before_the_service_are_folded_again_at_start(app: TestApp) {
+    let store = app.store("vendor1").await;
+    let product = create_product(&app, &store, "Crème Brûlée", serde_json::json!("4.00"), 3).await;
+    let id = product["id"].as_str().unwrap();
+    // As migration 9 left such a row, and as if no instance had folded anything since.
+    app.admin
+        .batch_execute(&format!(
+            "UPDATE products SET search_name = 'crème brûlée', search_folded = FALSE WHERE id = {id}; \
+             DELETE FROM maintenance_done"
+        ))
+        .await
+        .unwrap();
+    let search = |url: String| async move {
+        let answer: Value = reqwest::Client::new()
+            .post(format!("{url}/graphql"))
+            .header("X-Tenant-Domain", "vendor1.example.com")
+            .json(&json!({ "query": "{ products(search: \"creme\") { nodes { id } } }" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["data"]["products"]["nodes"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(
+        search(app.url.clone()).await,
+        0,
+        "the words as SQL folded them"
+    );
+
+    let database = match &app.state.config.database_url {
+        multistore::config::DatabaseUrl::Postgres(url) => url.clone(),
+        multistore::config::DatabaseUrl::Sqlite(path) => path.to_string_lossy().into_owned(),
+    };
+    let restarted = crate::harness::process::Instance::start(&database).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while search(restarted.url.clone()).await == 0 {
+        assert!(std::time::Instant::now() < deadline, "never folded again");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Done {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app
+        .rows::<Done>("SELECT COUNT(*) AS n FROM maintenance_done")
+        .await[0]
+        .n
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task was never recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(search(app.url.clone()).await, 1);
 }

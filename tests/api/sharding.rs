@@ -13,13 +13,15 @@ use crate::harness::{Backend, TestApp};
 /// `webhook_fanout` is the one place of the webhook fan-out in the log, shared by the instances (on
 /// a distributed database it would be one per node of the log, see docs/scaling.md).
 /// `store_domains` names a store (`vendor_id`) but is the platform's: a domain is unique across
-/// stores, which only a table on every node can enforce. `platform_admins` belong to no store.
+/// stores, which only a table on every node can enforce. `platform_admins` belong to no store, nor do
+/// the platform's one-off tasks (`maintenance_done`).
 const REFERENCE_TABLES: &[&str] = &[
     "vendors",
     "__diesel_schema_migrations",
     "webhook_fanout",
     "store_domains",
     "platform_admins",
+    "maintenance_done",
 ];
 
 #[derive(QueryableByName, Debug)]
