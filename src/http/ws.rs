@@ -35,6 +35,7 @@ use crate::http::HttpState;
 use crate::identity::Gate;
 use crate::identity::tokens::unix_now;
 use crate::identity::{self, Identity, RequestContext, StoreChange, TENANT_HEADER};
+use crate::orders::Orders;
 use crate::schema::AppSchema;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -348,6 +349,8 @@ struct CodedSchema {
     identity: Option<Identity>,
     /// Operations of this socket running now.
     running: Arc<AtomicUsize>,
+    /// Where each subscription starts hearing: the log's place as its message is read.
+    orders: Orders,
 }
 
 impl CodedSchema {
@@ -357,6 +360,7 @@ impl CodedSchema {
             gate: state.app.gate.clone(),
             identity,
             running: Arc::default(),
+            orders: state.app.orders.clone(),
         }
     }
 
@@ -415,6 +419,9 @@ impl Executor for CodedSchema {
             ))));
         }
         let running = Running(self.running.clone());
+        // Taken now, in the order the socket's messages come: a subscription hears every event after
+        // this, however late its stream starts (so a pong after it proves it in place).
+        let request = request.data(self.orders.since_now());
         let this = self.clone();
         let checked = async move {
             let signed_in = this.still_signed_in().await;

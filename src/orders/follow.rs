@@ -46,6 +46,13 @@ impl Kinds {
     }
 }
 
+/// Where the log stood when a subscription was asked for (the instance's reader's place then): the
+/// subscription hears every event after it, even if its stream only starts a moment later. A socket
+/// takes it as it reads the subscribe message, so once the socket has answered a later message (a
+/// ping) the subscription is in place: a change made after that is heard.
+#[derive(Clone, Copy, Debug)]
+pub struct Since(Option<LogPosition>);
+
 /// What a follower hears next.
 pub enum Heard {
     /// An event of an order it may see, with the order as it was read.
@@ -56,13 +63,19 @@ pub enum Heard {
 }
 
 impl Orders {
-    /// Events of `kinds` of every order the caller may see, from now on.
+    /// Where the log stands now, for a subscription asked for now.
+    pub fn since_now(&self) -> Since {
+        Since(*self.events().head().borrow())
+    }
+
+    /// Events of `kinds` of every order the caller may see, from `since` (or now) on.
     pub fn follow_all(
         &self,
         identity: &Identity,
         kinds: Kinds,
+        since: Option<Since>,
     ) -> impl Stream<Item = Heard> + use<> {
-        Follower::new(self, identity, kinds, None).into_stream()
+        Follower::new(self, identity, kinds, None, since).into_stream()
     }
 
     /// Every event of the orders the caller may see after the event `after` (an event of the caller's
@@ -71,8 +84,9 @@ impl Orders {
         &self,
         identity: &Identity,
         after: Option<i64>,
+        since: Option<Since>,
     ) -> AppResult<impl Stream<Item = Heard> + use<>> {
-        let mut follower = Follower::new(self, identity, Kinds::All, None);
+        let mut follower = Follower::new(self, identity, Kinds::All, None, since);
         if let Some(after) = after {
             let tenant = identity.tenant_id;
             let mut pooled = self.db().tenant(tenant).await?;
@@ -96,11 +110,12 @@ impl Orders {
         &self,
         identity: &Identity,
         order_id: Option<i64>,
+        since: Option<Since>,
     ) -> AppResult<impl Stream<Item = Heard> + use<>> {
         let not_found = || AppError::NotFound("no such order");
         let id = order_id.ok_or_else(not_found)?;
         // Following starts before the check, so no change made from here on can be missed.
-        let follower = Follower::new(self, identity, Kinds::Updates, Some(id));
+        let follower = Follower::new(self, identity, Kinds::Updates, Some(id), since);
         let tenant = identity.tenant_id;
         let mut pooled = self.db().tenant(tenant).await?;
         store::find(&mut pooled.conn(), tenant, scope_of(identity), id)
@@ -151,18 +166,29 @@ struct Follower {
 }
 
 impl Follower {
-    fn new(orders: &Orders, identity: &Identity, kinds: Kinds, only: Option<i64>) -> Self {
+    fn new(
+        orders: &Orders,
+        identity: &Identity,
+        kinds: Kinds,
+        only: Option<i64>,
+        since: Option<Since>,
+    ) -> Self {
         // Subscribed before the place is read: nothing after the place can be missed.
         let live = orders.events().subscribe();
         let changes = Some(orders.gate().directory().subscribe());
         let head = orders.events().head();
-        let cursor = *head.borrow();
+        let now = *head.borrow();
+        // Asked for at an earlier place: what came since is read from the log first.
+        let (cursor, replaying) = match since {
+            Some(Since(Some(at))) if now.is_some_and(|now| now > at) => (Some(at), true),
+            _ => (now, false),
+        };
         Self {
             live,
             changes,
             head,
             cursor,
-            replaying: false,
+            replaying,
             pending: VecDeque::new(),
             page_checked: false,
             kinds,

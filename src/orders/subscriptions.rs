@@ -1,4 +1,6 @@
-//! The order subscriptions: the GraphQL face of following orders (`orders::follow`).
+//! The order subscriptions: the GraphQL face of following orders (`orders::follow`). A subscription
+//! hears what came after the place in the log its request carries (`Since`, set by the socket as it
+//! read the subscribe message), or else after the moment its stream starts.
 
 use async_graphql::{Context, ID, Subscription};
 use futures_util::{Stream, StreamExt as _};
@@ -8,7 +10,7 @@ use crate::graphql::ContextExt as _;
 use crate::graphql::pagination::parse_id;
 use crate::identity::{Role, RoleGuard};
 use crate::orders::Orders;
-use crate::orders::follow::{Heard, Kinds};
+use crate::orders::follow::{Heard, Kinds, Since};
 use crate::orders::graphql::{Order, OrderEvent};
 
 #[derive(Default)]
@@ -27,14 +29,15 @@ impl OrdersSubscription {
     ) -> Result<impl Stream<Item = async_graphql::Result<Order>> + use<>, AppError> {
         let identity = ctx.request().identity()?;
         let orders = ctx.service::<Orders>();
+        let since = ctx.data_opt::<Since>().copied();
         Ok(match id {
             Some(id) => orders
-                .follow_order(identity, parse_id(&id))
+                .follow_order(identity, parse_id(&id), since)
                 .await?
                 .map(order_after)
                 .boxed(),
             None => orders
-                .follow_all(identity, Kinds::Updates)
+                .follow_all(identity, Kinds::Updates, since)
                 .map(order_after)
                 .boxed(),
         })
@@ -50,7 +53,7 @@ impl OrdersSubscription {
         let identity = ctx.request().identity()?;
         Ok(ctx
             .service::<Orders>()
-            .follow_all(identity, Kinds::Placed)
+            .follow_all(identity, Kinds::Placed, ctx.data_opt::<Since>().copied())
             .map(order_after))
     }
 
@@ -72,7 +75,7 @@ impl OrdersSubscription {
         };
         Ok(ctx
             .service::<Orders>()
-            .follow_after(identity, after)
+            .follow_after(identity, after, ctx.data_opt::<Since>().copied())
             .await?
             .map(|heard| match heard {
                 Heard::Event(logged) => Ok(OrderEvent::heard(logged.event, logged.order)),

@@ -118,7 +118,12 @@ async fn a_subscription_survives_a_database_blip() {
         }
     }
     assert_eq!(heard, placed);
-    socket.hears_nothing("placed").await;
+    // Nothing twice: the next thing heard is the next order.
+    let sentinel = place_ok(&app, &store, &store.customer, json!([line(&product, 1)])).await;
+    match socket.next("placed").await {
+        Heard::Next(payload) => assert_eq!(payload["data"]["orderPlaced"]["id"], sentinel["id"]),
+        other => panic!("expected the next order, got {other:?}"),
+    }
 }
 
 /// Money with blanks around it is refused; lines of one product merge within the per-line bound.

@@ -401,5 +401,23 @@ async fn websocket_messages_and_subscriptions_are_bounded() {
     socket
         .subscribe("again", "subscription { orderUpdated { id } }", json!({}))
         .await;
-    socket.hears_nothing("again").await;
+    // It runs: it hears the next change (and was not refused).
+    let product = crate::catalog::create_product(&app, &store, "Watch", json!("1.00"), 5).await;
+    let order = crate::orders::place_ok(
+        &app,
+        &store,
+        &store.customer,
+        json!([crate::orders::line(&product, 1)]),
+    )
+    .await;
+    crate::orders::set_status(&app, &store, &store.owner, &order, "PROCESSING")
+        .await
+        .data();
+    match socket.next("again").await {
+        Heard::Next(payload) => assert_eq!(
+            payload["data"]["orderUpdated"]["id"], order["id"],
+            "{payload}"
+        ),
+        other => panic!("expected the change, got {other:?}"),
+    }
 }

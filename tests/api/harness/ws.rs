@@ -16,7 +16,8 @@ pub const ARRIVES_WITHIN: Duration = Duration::from_secs(10);
 
 pub struct Socket {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    /// Messages read while waiting for something else (a pong), in order.
+    /// Messages read while waiting for something else (a pong, another subscription's message), in
+    /// order.
     early: VecDeque<Value>,
 }
 
@@ -126,7 +127,8 @@ impl Socket {
     }
 
     /// Subscribes under `id`. A ping answered afterwards proves that the server has taken the
-    /// subscription in (it reads messages in order) before the test goes on to make changes.
+    /// subscription in (it reads messages in order, and a subscription hears every event after the
+    /// place in the log where its message was read) before the test goes on to make changes.
     pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
         self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
             .await;
@@ -140,8 +142,6 @@ impl Socket {
             }
         }
         self.early.extend(before_pong);
-        // The subscription's stream starts on the server's next turn; give it that turn.
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
     /// The next message for subscription `id`, waiting at most `ARRIVES_WITHIN`.
@@ -151,25 +151,31 @@ impl Socket {
             .unwrap_or_else(|| panic!("nothing arrived for subscription {id}"))
     }
 
-    /// The next message for subscription `id` within `wait`, or `None`.
+    /// The next message for subscription `id` within `wait`, or `None`. Messages for other
+    /// subscriptions read meanwhile are kept, in order, for whoever asks for them next.
     pub async fn next_within(&mut self, id: &str, wait: Duration) -> Option<Heard> {
         let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let message = match tokio::time::timeout_at(deadline, self.receive()).await {
+        let kept = self.early.iter().position(|message| message["id"] == id);
+        let mut message = kept.and_then(|at| self.early.remove(at));
+        while message.is_none() {
+            let read = match tokio::time::timeout_at(deadline, self.read()).await {
                 Err(_elapsed) => return None,
                 Ok(None) => return Some(Heard::Closed(1006, String::new())),
                 Ok(Some(Err((code, reason)))) => return Some(Heard::Closed(code, reason)),
-                Ok(Some(Ok(message))) => message,
+                Ok(Some(Ok(read))) => read,
             };
-            if message["id"] != id {
-                continue;
+            if read["id"] == id {
+                message = Some(read);
+            } else {
+                self.early.push_back(read);
             }
-            match message["type"].as_str() {
-                Some("next") => return Some(Heard::Next(message["payload"].clone())),
-                Some("complete") => return Some(Heard::Complete),
-                Some("error") => return Some(Heard::Next(json!({ "errors": message["payload"] }))),
-                other => panic!("unexpected message type {other:?}: {message}"),
-            }
+        }
+        let message = message?;
+        match message["type"].as_str() {
+            Some("next") => Some(Heard::Next(message["payload"].clone())),
+            Some("complete") => Some(Heard::Complete),
+            Some("error") => Some(Heard::Next(json!({ "errors": message["payload"] }))),
+            other => panic!("unexpected message type {other:?}: {message}"),
         }
     }
 
@@ -178,13 +184,6 @@ impl Socket {
         match self.next(id).await {
             Heard::Next(payload) if payload.get("errors").is_none() => payload["data"].clone(),
             other => panic!("expected data for subscription {id}, got {other:?}"),
-        }
-    }
-
-    /// Asserts that nothing arrives for `id` for a while.
-    pub async fn hears_nothing(&mut self, id: &str) {
-        if let Some(heard) = self.next_within(id, Duration::from_millis(300)).await {
-            panic!("subscription {id} should hear nothing, heard {heard:?}");
         }
     }
 
@@ -200,6 +199,11 @@ impl Socket {
         if let Some(message) = self.early.pop_front() {
             return Some(Ok(message));
         }
+        self.read().await
+    }
+
+    /// The next message off the socket itself.
+    async fn read(&mut self) -> Option<Result<Value, (u16, String)>> {
         loop {
             match self.stream.next().await? {
                 Ok(Message::Text(text)) => return Some(Ok(serde_json::from_str(&text).unwrap())),
