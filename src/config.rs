@@ -109,6 +109,9 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// Whether `/metrics` on the API's address answers clients other than loopback ones.
     pub metrics_public: bool,
+    /// How long an instance remembers that a `Host` names no store (`MULTISTORE_UNKNOWN_HOST_TTL_SECS`);
+    /// a change of any store makes it forget at once, on every instance, whatever this says.
+    pub unknown_host_ttl: Duration,
     /// The most of each pool that one store's work may hold at once (`MULTISTORE_STORE_SHARE`).
     pub store_share: StoreShare,
     /// The platform's own host names (`MULTISTORE_PLATFORM_HOSTS`), which no store may claim and no
@@ -208,6 +211,7 @@ impl fmt::Debug for Config {
             .field("metrics_public", &self.metrics_public)
             .field("platform_hosts", &self.platform_hosts)
             .field("store_share", &self.store_share)
+            .field("unknown_host_ttl", &self.unknown_host_ttl)
             .field("db_pooler", &self.db_pooler)
             .finish()
     }
@@ -242,6 +246,7 @@ impl Config {
             metrics_public: false,
             platform_hosts: Vec::new(),
             store_share: StoreShare::HALF,
+            unknown_host_ttl: Duration::from_secs(10),
             webhook_retry_base: Duration::from_secs(10),
             webhook_allow_private: false,
             event_retention: Duration::from_secs(30 * 24 * 3600),
@@ -337,6 +342,9 @@ impl Config {
         }
         if let Some(v) = var("MULTISTORE_METRICS_PUBLIC") {
             config.metrics_public = parse_bool("MULTISTORE_METRICS_PUBLIC", &v)?;
+        }
+        if let Some(v) = var("MULTISTORE_UNKNOWN_HOST_TTL_SECS") {
+            config.unknown_host_ttl = parse_duration_secs("MULTISTORE_UNKNOWN_HOST_TTL_SECS", &v)?;
         }
         if let Some(v) = var("MULTISTORE_STORE_SHARE") {
             config.store_share = StoreShare::parse(&v)?;

@@ -48,7 +48,8 @@ impl AppState {
         };
         let directory = Arc::new(
             TenantDirectory::new(listen_at.is_none())
-                .with_platform_hosts(config.all_platform_hosts()),
+                .with_platform_hosts(config.all_platform_hosts())
+                .with_unknown_host_ttl(config.unknown_host_ttl),
         );
         if let Some(url) = listen_at {
             crate::identity::changes::spawn_listener(url, Arc::downgrade(&directory));

@@ -100,8 +100,9 @@ pub struct TenantDirectory {
 
 /// Entries kept before a map starts over (it refills from the database as requests come).
 const DIRECTORY_SIZE: usize = 100_000;
-/// How many `Host` names that name no store are remembered, and for how long; forgotten as well at
-/// every change of any store, so a domain just added is found at once.
+/// How many `Host` names that name no store are remembered (for `MULTISTORE_UNKNOWN_HOST_TTL_SECS`,
+/// 10 s by default); forgotten as well at every change of any store, so a domain just added is found
+/// at once.
 const NOT_STORES_SIZE: u64 = 10_000;
 const NOT_STORES_FOR: Duration = Duration::from_secs(10);
 /// Changes a slow socket may fall behind by; one that falls further re-checks its store anyway.
@@ -124,6 +125,15 @@ impl TenantDirectory {
             changes: broadcast::channel(CHANGES_QUEUE).0,
             platform_hosts: Vec::new(),
         }
+    }
+
+    /// The directory, remembering a `Host` that names no store for `ttl`.
+    pub fn with_unknown_host_ttl(mut self, ttl: Duration) -> Self {
+        self.not_stores = Cache::builder()
+            .max_capacity(NOT_STORES_SIZE)
+            .time_to_live(ttl)
+            .build();
+        self
     }
 
     /// The directory, knowing the platform's own host names (normalized).

@@ -216,8 +216,11 @@ async fn sockets_waiting_for_their_init_count_against_the_cap() {
     };
     let first = upgrade().await.expect("the first socket opens");
     let second = upgrade().await.expect("the second socket opens");
-    // Let both sessions start (and be counted) before the third asks.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Both sessions have started (and are counted) before the third asks.
+    crate::harness::eventually("both sockets are counted", async || {
+        app.state.metrics.sockets_open() == 2
+    })
+    .await;
     match upgrade().await {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             assert_eq!(response.status(), 503)

@@ -231,9 +231,13 @@ async fn a_delivery_is_signed_and_retried_until_answered(app: TestApp) {
     let watch = create_product(&app, &store, "Watch", json!("49.99"), 10).await;
     let order = place_ok(&app, &store, &store.customer, json!([line(&watch, 2)])).await;
 
-    // Two 500s, then the 200: three requests of the same event, then no more.
+    // Two 500s, then the 200: three requests of the same event, then no more (once it is recorded
+    // as delivered no attempt can follow).
     let received = receiver.wait_for(3).await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    crate::harness::eventually("the delivery is recorded as delivered", async || {
+        delivery_of(&app, &store, &webhook).await.0 == "DELIVERED"
+    })
+    .await;
     assert_eq!(receiver.received().len(), 3);
     assert!(received.iter().all(|r| r.event_id == received[0].event_id));
     assert!(
@@ -293,13 +297,16 @@ async fn a_delivery_is_signed_and_retried_until_answered(app: TestApp) {
         ),
         (&json!("order.updated"), &order["id"], &json!("PROCESSING"))
     );
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // The placing came before the endpoint was registered: the change is its first and only
+    // delivery. The first endpoint, registered for placings only, got no delivery of the change (an
+    // event's deliveries are all written at once, before any is sent).
+    assert_eq!(updates.received().len(), 1);
+    let first_endpoint = app
+        .as_user(&store, &store.owner)
+        .send(DELIVERIES, json!({ "id": webhook }))
+        .await;
+    assert_eq!(first_endpoint.data()["webhookDeliveries"]["totalCount"], 1);
     assert_eq!(receiver.received().len(), 3);
-    assert_eq!(
-        updates.received().len(),
-        1,
-        "the placing came before it was registered"
-    );
 
     // Asked for again, it is sent once more.
     let again = app
@@ -389,6 +396,36 @@ async fn order_on(instance: &Instance, domain: &str, customer: &str, product: &V
         .await;
 }
 
+/// Deliveries of the database at `url` not yet delivered.
+async fn undelivered(url: &str) -> i64 {
+    count(
+        url,
+        "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status <> 'delivered'",
+    )
+    .await
+}
+
+/// Deliveries of the database at `url` attempted at least once.
+async fn attempted(url: &str) -> i64 {
+    count(
+        url,
+        "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE attempts > 0",
+    )
+    .await
+}
+
+async fn count(url: &str, sql: &str) -> i64 {
+    use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = AsyncPgConnection::establish(url).await.unwrap();
+    let rows: Vec<Count> = diesel::sql_query(sql).load(&mut conn).await.unwrap();
+    rows[0].n
+}
+
 fn postgres_url(database: &TestDatabase) -> String {
     match &database.url {
         multistore::config::DatabaseUrl::Postgres(url) => url.clone(),
@@ -415,7 +452,11 @@ async fn with_two_instances_no_attempt_is_made_twice() {
         order_on(instance, &domain, &customer, &product).await;
     }
     receiver.wait_for(ORDERS * 3).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Once every delivery is recorded as delivered no attempt can follow: count then.
+    crate::harness::eventually("every delivery is recorded as delivered", async || {
+        undelivered(&url).await == 0
+    })
+    .await;
     let mut per_event: HashMap<String, usize> = HashMap::new();
     for received in receiver.received() {
         *per_event.entry(received.event_id).or_default() += 1;
@@ -444,7 +485,10 @@ async fn a_receiver_down_while_the_service_restarts_gets_every_event() {
         order_on(&first, &domain, &customer, &product).await;
     }
     // Attempts fail (nothing listens), then the instance goes away mid-retry.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    crate::harness::eventually("each delivery was attempted", async || {
+        attempted(&url).await == 3
+    })
+    .await;
     drop(first);
     let second = Instance::start_with(&url, TEST_ENV).await;
     let receiver = Receiver::start_on(port, 0).await;

@@ -37,6 +37,23 @@ pub struct TestApp {
     _database: database::TestDatabase,
 }
 
+/// The longest a test waits for something that must happen (a notification between instances takes
+/// milliseconds): a deadline against a hang, never a measure of speed. What a test proves by it must
+/// not come about by a clock of the service's meanwhile (caches outlive it in such tests).
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Polls `check` until it holds; fails the test, saying `what`, past `DEADLINE`.
+pub async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: never happened"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// Where the PostgreSQL tests reach the database through a transaction-mode pooler (PgBouncer), when
 /// set: `postgres://user@host:port` (CI runs the isolation and order tests so).
 pub fn pooler_url() -> Option<String> {
