@@ -136,7 +136,9 @@ async fn one_password_field_per_request(app: TestApp) {
         .tenant(&store.domain)
         .send_body(batch.to_string())
         .await;
-    for answer in response.body.as_array().unwrap() {
+    let answers = response.body.as_array().unwrap();
+    assert_eq!(answers.len(), 2, "{:#}", response.body);
+    for answer in answers {
         assert_eq!(answer["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED");
     }
     // Nothing ran: none of them can sign in.

@@ -805,27 +805,41 @@ async fn concurrent_orders_and_cancels_keep_stock_consistent(app: TestApp) {
     let watch = create_product(&app, &store, "Watch", json!("1.00"), INITIAL).await;
     let strap = create_product(&app, &store, "Strap", json!("2.00"), INITIAL).await;
 
-    // Each customer places four orders and cancels every other one as soon as it exists.
+    // Each customer places four orders and cancels every other one as soon as it exists. What each
+    // call did is counted: (units ordered and kept, orders refused, orders cancelled).
     let rounds = customers.iter().enumerate().map(|(i, customer)| {
         let (app, store, watch, strap) = (&app, &store, &watch, &strap);
         async move {
+            let (mut kept, mut refused, mut cancelled) = (0i64, 0, 0);
             for round in 0..4 {
                 let quantity = 1 + ((i + round) % 4) as i64;
                 let items = json!([line(watch, quantity), line(strap, 5 - quantity)]);
                 let response = place(app, store, customer, items, None).await;
                 if response.body.get("errors").is_some() {
                     assert_eq!(response.code(), "INSUFFICIENT_STOCK");
+                    refused += 1;
                     continue;
                 }
                 if round % 2 == 1 {
                     cancel(app, store, customer, &response.data()["placeOrder"])
                         .await
                         .data();
+                    cancelled += 1;
+                } else {
+                    kept += 5;
                 }
             }
+            (kept, refused, cancelled)
         }
     });
-    join_all(rounds).await;
+    let outcomes = join_all(rounds).await;
+    let kept: i64 = outcomes.iter().map(|o| o.0).sum();
+    let refused: usize = outcomes.iter().map(|o| o.1).sum();
+    let cancelled: usize = outcomes.iter().map(|o| o.2).sum();
+    // Orders went through and were cancelled (refusals depend on how the calls interleave: the
+    // orders kept ask for exactly the stock, the ones to cancel hold it meanwhile).
+    assert!(kept > 0 && cancelled > 0, "{outcomes:?}");
+    println!("{refused} orders refused for stock");
 
     let mut sold = [0i64, 0i64];
     let mut after = None::<String>;
@@ -866,6 +880,11 @@ async fn concurrent_orders_and_cancels_keep_stock_consistent(app: TestApp) {
     ];
     println!("mixed orders and cancels: sold {sold:?}, left {left:?} of {INITIAL} each");
     assert!(left.iter().all(|l| *l >= 0));
+    assert_eq!(
+        sold[0] + sold[1],
+        kept,
+        "the live orders hold what was ordered and kept"
+    );
     assert_eq!(
         sold[0] + left[0],
         INITIAL,

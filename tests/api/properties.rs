@@ -230,51 +230,72 @@ async fn assert_stock_balances(app: &TestApp, world: &World) {
     }
 }
 
+/// Two fresh stores for one case (named after the case), each with its products and one order placed
+/// by its customer, which must succeed: every case starts with an order to act on.
+async fn new_world(app: &TestApp, case: usize) -> World {
+    let stores = [
+        app.store(&format!("case{case}a")).await,
+        app.store(&format!("case{case}b")).await,
+    ];
+    let mut world = World {
+        stores,
+        products: Vec::new(),
+        orders: Vec::new(),
+        owner_of: HashMap::new(),
+    };
+    for (index, store) in world.stores.clone().iter().enumerate() {
+        for role in [&store.owner, &store.staff, &store.customer] {
+            world.owner_of.insert(format!("User:{}", role.id), index);
+        }
+        for p in 0..PRODUCTS_PER_STORE {
+            let product = create_product(
+                app,
+                store,
+                &format!("S{index}P{p}"),
+                json!("2.50"),
+                INITIAL_STOCK,
+            )
+            .await;
+            let id = product["id"].as_str().unwrap().to_owned();
+            world.owner_of.insert(format!("Product:{id}"), index);
+            world.products.push(id);
+        }
+    }
+    for (index, product) in [(0, 0), (1, PRODUCTS_PER_STORE)] {
+        let placing = Op::PlaceOrder {
+            product,
+            quantity: 1,
+            second: None,
+        };
+        let body = run(app, &mut world, (index, 1), &placing).await;
+        assert!(body["data"]["placeOrder"]["id"].is_string(), "{body:#}");
+    }
+    world
+}
+
 fn random_operations_never_cross_stores_or_lose_stock(backend: Backend) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let (app, world) = runtime.block_on(async {
-        let app = TestApp::spawn(backend).await;
-        let stores = [app.store("vendor1").await, app.store("vendor2").await];
-        let mut world = World {
-            stores,
-            products: Vec::new(),
-            orders: Vec::new(),
-            owner_of: HashMap::new(),
-        };
-        for (index, store) in world.stores.clone().iter().enumerate() {
-            for role in [&store.owner, &store.staff, &store.customer] {
-                world.owner_of.insert(format!("User:{}", role.id), index);
-            }
-            for p in 0..PRODUCTS_PER_STORE {
-                let product = create_product(
-                    &app,
-                    store,
-                    &format!("S{index}P{p}"),
-                    json!("2.50"),
-                    INITIAL_STOCK,
-                )
-                .await;
-                let id = product["id"].as_str().unwrap().to_owned();
-                world.owner_of.insert(format!("Product:{id}"), index);
-                world.products.push(id);
-            }
-        }
-        (app, world)
-    });
-    let world = tokio::sync::Mutex::new(world);
+    let app = runtime.block_on(TestApp::spawn(backend));
+    let cases = std::sync::atomic::AtomicUsize::new(0);
+    // A failing case's seed is kept beside this file (properties.proptest-regressions), and replayed
+    // first by every later run.
     let config = ProptestConfig {
         cases: 12,
-        failure_persistence: None,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::SourceParallel("proptest-regressions"),
+        )),
         ..ProptestConfig::default()
     };
     let steps = proptest::collection::vec(((0..2usize, 0..4usize), op()), 1..16);
     proptest!(config, |(steps in steps)| {
         runtime.block_on(async {
-            let mut world = world.lock().await;
+            // Fresh stores for every case: a case is replayed from its seed alone.
+            let case = cases.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut world = new_world(&app, case).await;
             for (actor, op) in &steps {
                 let body = run(&app, &mut world, *actor, op).await;
                 assert_one_store(&body, &world, actor.0, &format!("{op:?} by {actor:?}"));
