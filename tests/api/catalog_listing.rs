@@ -647,7 +647,6 @@ async fn search_function_plan(app: &TestApp, vendor: i64) -> Vec<String> {
     use diesel::sql_types::Text;
     use diesel_async::SimpleAsyncConnection as _;
     use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
-    use multistore::config::DatabaseUrl;
 
     #[derive(diesel::QueryableByName)]
     struct Line {
@@ -659,9 +658,7 @@ async fn search_function_plan(app: &TestApp, vendor: i64) -> Vec<String> {
         #[diesel(sql_type = Text)]
         prosrc: String,
     }
-    let DatabaseUrl::Postgres(url) = &app.state.config.database_url else {
-        panic!("PostgreSQL's");
-    };
+    let url = &app.database();
     let mut conn = AsyncPgConnection::establish(url).await.unwrap();
     let source = diesel::sql_query("SELECT prosrc FROM pg_proc WHERE proname = 'catalog_search'")
         .get_result::<Source>(&mut conn)
@@ -719,10 +716,7 @@ async fn words_folded_before_the_service_are_folded_again_at_start(app: TestApp)
         "the words as SQL folded them"
     );
 
-    let database = match &app.state.config.database_url {
-        multistore::config::DatabaseUrl::Postgres(url) => url.clone(),
-        multistore::config::DatabaseUrl::Sqlite(path) => path.to_string_lossy().into_owned(),
-    };
+    let database = app.database();
     let restarted = crate::harness::process::Instance::start(&database).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while search(restarted.url.clone()).await == 0 {

@@ -12,10 +12,7 @@ use crate::harness::{Backend, TestApp};
 async fn two_instances_share_tokens_and_events() {
     // The test's own service prepares the database; the two instances are separate processes on it.
     let app = TestApp::spawn(Backend::Postgres).await;
-    let multistore::config::DatabaseUrl::Postgres(database_url) = &app.state.config.database_url
-    else {
-        unreachable!()
-    };
+    let database_url = &app.database();
     let store = app.store("shop").await;
     let (a, b) = tokio::join!(Instance::start(database_url), Instance::start(database_url));
     let domain = store.domain.as_str();
@@ -105,10 +102,7 @@ async fn two_instances_share_tokens_and_events() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deactivation_stops_the_token_on_every_instance_at_once() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    let multistore::config::DatabaseUrl::Postgres(database_url) = &app.state.config.database_url
-    else {
-        unreachable!()
-    };
+    let database_url = &app.database();
     let store = app.store("shop").await;
     let other = Instance::start(database_url).await;
     let client = reqwest::Client::new();

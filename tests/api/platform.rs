@@ -420,10 +420,7 @@ async fn bad_suspensions_are_refused_and_change_nothing(app: TestApp) {
 
 /// The binary itself: the password from standard input, checked, and never twice the same name.
 async fn create_admin_reads_the_password_from_standard_input(app: TestApp) {
-    let url = match &app.state.config.database_url {
-        multistore::config::DatabaseUrl::Postgres(url) => url.clone(),
-        multistore::config::DatabaseUrl::Sqlite(path) => path.display().to_string(),
-    };
+    let url = app.database();
     let run = |username: &str, input: &str| {
         let mut child = Command::new(env!("CARGO_BIN_EXE_multistore"))
             .args(["create-admin", username])
@@ -472,9 +469,7 @@ struct Count {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_suspension_reaches_every_instance_at_once() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    let multistore::config::DatabaseUrl::Postgres(url) = &app.state.config.database_url else {
-        unreachable!()
-    };
+    let url = &app.database();
     let store = app.store("vendor1").await;
     let admin = app.platform_admin("operator").await;
     let other = Instance::start(url).await;
@@ -518,9 +513,7 @@ async fn a_suspension_reaches_every_instance_at_once() {
 async fn the_platform_role_reads_no_store_data() {
     use diesel_async::{AsyncConnection as _, AsyncPgConnection, SimpleAsyncConnection as _};
     let app = TestApp::spawn(Backend::Postgres).await;
-    let multistore::config::DatabaseUrl::Postgres(url) = &app.state.config.database_url else {
-        unreachable!()
-    };
+    let url = &app.database();
     app.store("vendor1").await;
     let mut conn = AsyncPgConnection::establish(url).await.unwrap();
     conn.batch_execute("SET ROLE multistore_platform")

@@ -5,7 +5,6 @@
 use diesel::QueryableByName;
 use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
-use multistore::config::DatabaseUrl;
 
 use crate::harness::{Backend, TestApp};
 
@@ -73,9 +72,7 @@ async fn load<T>(app: &TestApp, sql: &str) -> Vec<T>
 where
     T: QueryableByName<diesel::pg::Pg> + Send + 'static,
 {
-    let DatabaseUrl::Postgres(url) = &app.state.config.database_url else {
-        panic!("the catalog is PostgreSQL's");
-    };
+    let url = &app.database();
     let mut conn = AsyncPgConnection::establish(url).await.unwrap();
     diesel::sql_query(sql).load::<T>(&mut conn).await.unwrap()
 }

@@ -459,9 +459,7 @@ struct Count {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_instance_learns_of_domain_changes_at_once() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    let multistore::config::DatabaseUrl::Postgres(url) = &app.state.config.database_url else {
-        unreachable!()
-    };
+    let url = &app.database();
     let store = app.store("vendor1").await;
     let other = Instance::start_with(url, &[("MULTISTORE_UNKNOWN_HOST_TTL_SECS", "3600")]).await;
     let client = reqwest::Client::new();

@@ -423,10 +423,7 @@ async fn a_subscription_ends_when_its_account_stops_working(app: TestApp) {
 async fn a_deactivation_on_one_instance_ends_subscriptions_on_another() {
     use crate::harness::process::Instance;
     let app = TestApp::spawn(Backend::Postgres).await;
-    let multistore::config::DatabaseUrl::Postgres(database_url) = &app.state.config.database_url
-    else {
-        unreachable!()
-    };
+    let database_url = &app.database();
     let store = app.store("shop").await;
     let other = Instance::start(database_url).await;
     let mut staff = Socket::connect(&other.url, init_payload(&store, &store.staff))

@@ -137,6 +137,20 @@ impl TestApp {
         }
     }
 
+    /// The test's database as another process or a direct connection reaches it: PostgreSQL directly
+    /// (never through the pooler the service may use), or the SQLite file's path.
+    pub fn database(&self) -> String {
+        match self.state.config.direct_database_url() {
+            DatabaseUrl::Postgres(url) => url,
+            DatabaseUrl::Sqlite(path) => path.to_string_lossy().into_owned(),
+        }
+    }
+
+    /// How many instances of the service serve the test (two behind a pooler).
+    pub fn instances(&self) -> usize {
+        1 + usize::from(self.peer.is_some())
+    }
+
     /// The instance the next `POST /graphql` goes to (they alternate when there are two).
     fn next_url(&self) -> &str {
         match &self.peer {
