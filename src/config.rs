@@ -126,6 +126,12 @@ pub struct Config {
     /// How long after a webhook delivery's first failure it is tried again (doubling each time, up
     /// to an hour).
     pub webhook_retry_base: Duration,
+    /// How long after its event a delivery is retried before it is FAILED
+    /// (`MULTISTORE_WEBHOOK_RETRY_WINDOW_SECS`, 24 hours).
+    pub webhook_retry_window: Duration,
+    /// How long a claimed delivery is an instance's before another may try it
+    /// (`MULTISTORE_WEBHOOK_LEASE_SECS`, 60 s: longer than an attempt's 10 s timeout).
+    pub webhook_lease: Duration,
     /// Whether webhooks may call `http` URLs and private, loopback or link-local addresses (for
     /// development and tests; never on a public platform).
     pub webhook_allow_private: bool,
@@ -248,6 +254,8 @@ impl Config {
             store_share: StoreShare::HALF,
             unknown_host_ttl: Duration::from_secs(10),
             webhook_retry_base: Duration::from_secs(10),
+            webhook_retry_window: Duration::from_secs(24 * 3600),
+            webhook_lease: Duration::from_secs(60),
             webhook_allow_private: false,
             event_retention: Duration::from_secs(30 * 24 * 3600),
         })
@@ -385,6 +393,13 @@ impl Config {
                 bail!("MULTISTORE_WEBHOOK_RETRY_BASE_MS must be at least 1");
             }
             config.webhook_retry_base = Duration::from_millis(ms);
+        }
+        if let Some(v) = var("MULTISTORE_WEBHOOK_RETRY_WINDOW_SECS") {
+            config.webhook_retry_window =
+                parse_duration_secs("MULTISTORE_WEBHOOK_RETRY_WINDOW_SECS", &v)?;
+        }
+        if let Some(v) = var("MULTISTORE_WEBHOOK_LEASE_SECS") {
+            config.webhook_lease = parse_duration_secs("MULTISTORE_WEBHOOK_LEASE_SECS", &v)?;
         }
         if let Some(v) = var("MULTISTORE_WEBHOOK_ALLOW_PRIVATE") {
             config.webhook_allow_private = parse_bool("MULTISTORE_WEBHOOK_ALLOW_PRIVATE", &v)?;

@@ -8,7 +8,7 @@ use crate::db::{Db, TenantId, now};
 use crate::error::{AppError, AppResult};
 use crate::transaction;
 use crate::webhooks::model::{DeliveryRow, NewWebhook, Topic, WebhookRow};
-use crate::webhooks::worker::{Background, retry_until};
+use crate::webhooks::worker::Background;
 use crate::webhooks::{endpoint, store};
 
 /// Endpoints one store may have.
@@ -113,9 +113,15 @@ impl Webhooks {
         let id = id.ok_or_else(not_found)?;
         let at = now();
         let mut pooled = self.db.tenant(tenant).await?;
-        let row = store::redeliver(&mut pooled.conn(), tenant, id, at, retry_until(at))
-            .await?
-            .ok_or_else(not_found)?;
+        let row = store::redeliver(
+            &mut pooled.conn(),
+            tenant,
+            id,
+            at,
+            self.background.retry_until(at),
+        )
+        .await?
+        .ok_or_else(not_found)?;
         self.background.deliver_now.notify_one();
         Ok(row)
     }

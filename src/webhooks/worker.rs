@@ -4,7 +4,7 @@
 //!   its place in the log in the same transaction (so an event is looked at until its deliveries are
 //!   recorded, and once). One instance at a time does it: the place's row is locked, and the others
 //!   skip it. It runs when this instance's feed hears an event, and every ten seconds.
-//! - **Delivery**: claims due deliveries (a lease: attempts + 1, not due again for `LEASE`; claimed
+//! - **Delivery**: claims due deliveries (a lease: attempts + 1, not due again for the lease; claimed
 //!   with `SKIP LOCKED`, so two instances never claim the same one), POSTs each, signed, and records
 //!   the outcome: delivered on a 2xx, else retried after `retry_base` doubling up to an hour, until the
 //!   retry window ends, then FAILED. An instance that stops mid-attempt leaves its lease to run out,
@@ -34,7 +34,6 @@ use crate::webhooks::store::{self, Settled};
 use crate::webhooks::{endpoint, payload, signature};
 
 /// How long a claimed attempt keeps others off (well beyond the attempt's own timeout).
-const LEASE: Duration = Duration::from_secs(60);
 /// Attempts at once per instance.
 const IN_FLIGHT: usize = 32;
 /// Attempts at once per endpoint and instance.
@@ -42,7 +41,6 @@ const PER_ENDPOINT: usize = 8;
 /// The longest wait between retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 /// Retries stop this long after the event (or after a redelivery was asked for).
-pub const RETRY_WINDOW: Duration = Duration::from_secs(24 * 3600);
 /// How often due deliveries and unread events are looked for when nothing woke the tasks.
 const POLL: Duration = Duration::from_secs(1);
 /// Polls without an event heard before the fan-out looks anyway.
@@ -61,6 +59,15 @@ const PRUNE_PAUSE: Duration = Duration::from_millis(50);
 /// dropped ends them.
 pub struct Background {
     pub(super) deliver_now: Notify,
+    /// How long a delivery is retried (`MULTISTORE_WEBHOOK_RETRY_WINDOW_SECS`).
+    retry_window: Duration,
+}
+
+impl Background {
+    /// When a delivery made or asked for again at `from` stops being retried.
+    pub fn retry_until(&self, from: NaiveDateTime) -> NaiveDateTime {
+        from + delta(self.retry_window)
+    }
 }
 
 /// The settings and pools the tasks work with.
@@ -73,6 +80,9 @@ struct Work {
     client: reqwest::Client,
     allow_private: bool,
     retry_base: Duration,
+    retry_window: Duration,
+    /// How long a claimed delivery is this instance's before another may try it.
+    lease: Duration,
     retention: Duration,
     /// Per endpoint with deliveries in hand (an entry exists only while there are): its attempts'
     /// semaphore, and how many deliveries hold or wait for it.
@@ -91,6 +101,7 @@ pub fn start(
 ) -> anyhow::Result<Arc<Background>> {
     let background = Arc::new(Background {
         deliver_now: Notify::new(),
+        retry_window: config.webhook_retry_window,
     });
     let work = Work {
         worker,
@@ -98,6 +109,8 @@ pub fn start(
         client: endpoint::client(config.webhook_allow_private)?,
         allow_private: config.webhook_allow_private,
         retry_base: config.webhook_retry_base,
+        retry_window: config.webhook_retry_window,
+        lease: config.webhook_lease,
         retention: config.event_retention,
         busy: Arc::default(),
     };
@@ -180,7 +193,7 @@ async fn fan_out_once(work: &Work) -> Result<(usize, usize), DbError> {
         stores.dedup();
         let hooks = store::of_stores(conn, &stores).await?;
         let created = now();
-        let retry_until = created + delta(RETRY_WINDOW);
+        let retry_until = created + delta(work.retry_window);
         let deliveries: Vec<NewDelivery> = events
             .iter()
             .flat_map(|logged| {
@@ -273,7 +286,7 @@ async fn claim(work: &Work, limit: usize) -> Result<Vec<DeliveryRow>, DbError> {
     store::claim(
         &mut pooled.conn(),
         at,
-        at + delta(LEASE),
+        at + delta(work.lease),
         limit as i64,
         PER_ENDPOINT as i64,
     )
@@ -363,15 +376,8 @@ impl Work {
         }
     }
 
-    /// The wait after failed attempt number `attempts`: the base, doubled per earlier attempt, at most
-    /// an hour.
     fn backoff(&self, attempts: i32) -> Duration {
-        let doublings = u32::try_from(attempts.saturating_sub(1))
-            .unwrap_or(0)
-            .min(30);
-        self.retry_base
-            .saturating_mul(1 << doublings)
-            .min(MAX_BACKOFF)
+        backoff(self.retry_base, attempts)
     }
 
     async fn settle(&self, delivery: &DeliveryRow, settled: &Settled) -> Result<(), DbError> {
@@ -467,11 +473,36 @@ async fn prune(work: Work, background: Weak<Background>) {
     }
 }
 
+/// The wait after failed attempt number `attempts`: `base`, doubled per earlier attempt, at most an
+/// hour.
+fn backoff(base: Duration, attempts: i32) -> Duration {
+    let doublings = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(30);
+    base.saturating_mul(1 << doublings).min(MAX_BACKOFF)
+}
+
 fn delta(duration: Duration) -> TimeDelta {
     TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX)
 }
 
-/// When a delivery asked for again stops being retried.
-pub fn retry_until(from: NaiveDateTime) -> NaiveDateTime {
-    from + delta(RETRY_WINDOW)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_back_off_doubles_up_to_an_hour() {
+        let base = Duration::from_secs(10);
+        let waits: Vec<u64> = (1..=12).map(|n| backoff(base, n).as_secs()).collect();
+        assert_eq!(
+            waits,
+            [10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600, 3600]
+        );
+        assert_eq!(backoff(base, 0), base, "a first attempt waits the base");
+        assert_eq!(backoff(base, i32::MAX), MAX_BACKOFF, "no overflow");
+        assert_eq!(
+            backoff(Duration::from_millis(100), 2),
+            Duration::from_millis(200)
+        );
+    }
 }

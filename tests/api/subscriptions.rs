@@ -18,6 +18,7 @@ on_both_backends!(
     connection_init_is_checked_like_a_request,
     a_deactivated_user_stops_hearing,
     a_subscription_ends_when_its_account_stops_working,
+    staff_moved_off_an_order_stop_hearing_it,
 );
 
 const UPDATED: &str =
@@ -452,4 +453,41 @@ async fn a_socket_closes_when_its_token_expires() {
         }
         other => panic!("expected the socket to close, got {other:?}"),
     }
+}
+
+/// A staff member hears an order while it is assigned to them; once it is assigned to a colleague they
+/// hear nothing more of it (the reassignment included): the next thing they hear is a change of an
+/// order still theirs.
+async fn staff_moved_off_an_order_stop_hearing_it(app: TestApp) {
+    let store = app.store("shop").await;
+    let colleague = app
+        .add_staff(&store.domain, &store.owner, "shop_colleague")
+        .await;
+    let watch = create_product(&app, &store, "Watch", json!("1.00"), 10).await;
+    let moved = place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
+    let kept = place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
+    let mut staff = socket_as(&app, &store, &store.staff).await;
+    staff.subscribe("all", UPDATED, json!({})).await;
+    assign(&app, &store, &store.owner, &moved, &store.staff.id)
+        .await
+        .data();
+    assert_eq!(
+        update_of(&staff.next_data("all").await).0,
+        moved["id"].as_str().unwrap()
+    );
+
+    assign(&app, &store, &store.owner, &moved, &colleague.id)
+        .await
+        .data();
+    set_status(&app, &store, &store.owner, &moved, "PROCESSING")
+        .await
+        .data();
+    assign(&app, &store, &store.owner, &kept, &store.staff.id)
+        .await
+        .data();
+    assert_eq!(
+        update_of(&staff.next_data("all").await).0,
+        kept["id"].as_str().unwrap(),
+        "nothing of the order moved away came first"
+    );
 }

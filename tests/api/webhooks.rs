@@ -56,6 +56,7 @@ on_both_backends_for_webhooks!(
     a_hanging_receiver_holds_only_its_own_share,
     a_suspended_stores_deliveries_wait_for_its_reactivation,
     concurrent_creations_never_pass_the_bound,
+    a_deleted_webhooks_deliveries_are_never_sent,
 );
 
 crate::on_both_backends!(private_addresses_are_refused_without_the_flag);
@@ -405,15 +406,6 @@ async fn undelivered(url: &str) -> i64 {
     .await
 }
 
-/// Deliveries of the database at `url` attempted at least once.
-async fn attempted(url: &str) -> i64 {
-    count(
-        url,
-        "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE attempts > 0",
-    )
-    .await
-}
-
 async fn count(url: &str, sql: &str) -> i64 {
     use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
     #[derive(diesel::QueryableByName)]
@@ -466,11 +458,37 @@ async fn with_two_instances_no_attempt_is_made_twice() {
 }
 
 /// The receiver is down while the only instance stops and another starts: the new one delivers every
-/// event once the receiver is back.
+/// event once the receiver is back. On both databases.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_down_while_the_service_restarts_gets_every_event() {
-    let database = TestDatabase::create(Backend::Postgres).await;
-    let url = postgres_url(&database);
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        receiver_down_across_a_restart(backend).await;
+    }
+}
+
+/// How many of the store's deliveries were attempted, as its owner's listing through `instance` says.
+async fn attempted_through(instance: &Instance, domain: &str, owner: &str) -> usize {
+    let hooks = instance
+        .data(domain, Some(owner), "{ webhooks { id } }", json!({}))
+        .await;
+    let id = hooks["webhooks"][0]["id"].clone();
+    let listed = instance
+        .data(domain, Some(owner), DELIVERIES, json!({ "id": id }))
+        .await;
+    listed["webhookDeliveries"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|node| node["attempts"].as_i64().unwrap_or_default() > 0)
+        .count()
+}
+
+async fn receiver_down_across_a_restart(backend: Backend) {
+    let database = TestDatabase::create(backend).await;
+    let url = match &database.url {
+        multistore::config::DatabaseUrl::Postgres(url) => url.clone(),
+        multistore::config::DatabaseUrl::Sqlite(path) => path.to_string_lossy().into_owned(),
+    };
     let port = free_port().await;
     let first = Instance::start_with(&url, TEST_ENV).await;
     let (domain, owner, customer) = open_store(&first, "phoenix").await;
@@ -486,7 +504,7 @@ async fn a_receiver_down_while_the_service_restarts_gets_every_event() {
     }
     // Attempts fail (nothing listens), then the instance goes away mid-retry.
     crate::harness::eventually("each delivery was attempted", async || {
-        attempted(&url).await == 3
+        attempted_through(&first, &domain, &owner).await == 3
     })
     .await;
     drop(first);
@@ -701,4 +719,141 @@ async fn concurrent_creations_never_pass_the_bound(app: TestApp) {
         .send("{ webhooks { id } }", json!({}))
         .await;
     assert_eq!(listed.data()["webhooks"].as_array().unwrap().len(), 20);
+}
+
+/// With a retry window of one second, a receiver that always fails gets attempts until the window
+/// ends; then the delivery is FAILED, with the last answer's code, and no attempt follows. On both
+/// databases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_fails_when_its_retry_window_ends() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let app = TestApp::spawn_with(backend, |config| {
+            for_tests(config);
+            config.webhook_retry_window = Duration::from_secs(1);
+        })
+        .await;
+        window_ends(app).await;
+    }
+}
+
+async fn window_ends(app: TestApp) {
+    let store = app.store("vendor1").await;
+    let receiver = Receiver::start(usize::MAX).await;
+    let (webhook, _) = create_webhook(&app, &store, &receiver.url, json!(["ORDER_PLACED"])).await;
+    let watch = create_product(&app, &store, "Watch", json!("1.00"), 10).await;
+    place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
+    crate::harness::eventually("the delivery is FAILED", async || {
+        delivery_of(&app, &store, &webhook).await.0 == "FAILED"
+    })
+    .await;
+    let listed = app
+        .as_user(&store, &store.owner)
+        .send(DELIVERIES, json!({ "id": webhook }))
+        .await;
+    let delivery = &listed.data()["webhookDeliveries"]["nodes"][0];
+    let attempts = delivery["attempts"].as_i64().unwrap() as usize;
+    assert!(attempts >= 2, "retried within the window: {delivery}");
+    assert_eq!(delivery["lastStatusCode"], 500);
+    assert_eq!(delivery["nextAttemptAt"], Value::Null);
+    // Every attempt reached the receiver, and once FAILED none follows: a later order's delivery is
+    // the next request it gets.
+    let later = place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
+    let received = receiver.wait_for(attempts + 1).await;
+    let last: Value = serde_json::from_str(&received[attempts].body).unwrap();
+    assert_eq!(last["data"]["order"]["id"], later["id"]);
+    assert!(
+        received[..attempts]
+            .iter()
+            .all(|r| r.event_id == received[0].event_id)
+    );
+}
+
+/// A webhook deleted while its delivery waits for a retry takes the delivery with it: it is never
+/// sent, though the receiver is back and other deliveries to it go out.
+async fn a_deleted_webhooks_deliveries_are_never_sent(app: TestApp) {
+    let store = app.store("vendor1").await;
+    let port = free_port().await;
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let (doomed, _) = create_webhook(&app, &store, &url, json!(["ORDER_PLACED"])).await;
+    let watch = create_product(&app, &store, "Watch", json!("1.00"), 10).await;
+    place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
+    crate::harness::eventually("the first attempt failed", async || {
+        delivery_of(&app, &store, &doomed).await.1 >= 1
+    })
+    .await;
+    let deleted = app
+        .as_user(&store, &store.owner)
+        .send(
+            "mutation($id: ID!) { deleteWebhook(id: $id) }",
+            json!({ "id": doomed }),
+        )
+        .await;
+    assert_eq!(deleted.data()["deleteWebhook"], true);
+    let receiver = Receiver::start_on(port, 0).await;
+    // Another endpoint on the same receiver, registered now: its deliveries are the only ones sent,
+    // two worker rounds after the deleted one was due again (100 ms after its failed attempt).
+    create_webhook(&app, &store, &url, json!(["ORDER_PLACED"])).await;
+    let mut sent = Vec::new();
+    for n in 1..=2 {
+        let order = place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
+        receiver.wait_for(n).await;
+        sent.push(order["id"].clone());
+    }
+    let orders: Vec<Value> = receiver
+        .received()
+        .iter()
+        .map(|r| serde_json::from_str::<Value>(&r.body).unwrap()["data"]["order"]["id"].clone())
+        .collect();
+    assert_eq!(
+        orders, sent,
+        "the deleted webhook's delivery was never sent"
+    );
+}
+
+/// An instance that claimed a delivery and died mid-attempt leaves it to another: once the lease runs
+/// out (one second here), the other instance attempts it and delivers it. On both databases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_held_by_a_dead_instance_is_taken_over() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let database = TestDatabase::create(backend).await;
+        let url = match &database.url {
+            multistore::config::DatabaseUrl::Postgres(url) => url.clone(),
+            multistore::config::DatabaseUrl::Sqlite(path) => path.to_string_lossy().into_owned(),
+        };
+        let env = [TEST_ENV, &[("MULTISTORE_WEBHOOK_LEASE_SECS", "1")]].concat();
+        let hanging = Receiver::holding().await;
+        let first = Instance::start_with(&url, &env).await;
+        let (domain, owner, customer) = open_store(&first, "lease").await;
+        let product = prepare(&first, &domain, &owner, &hanging.url).await;
+        order_on(&first, &domain, &customer, &product).await;
+        // The first instance's attempt hangs; the instance dies.
+        hanging.wait_for(1).await;
+        drop(first);
+        let second = Instance::start_with(&url, &env).await;
+        let received = hanging.wait_for(2).await;
+        assert_eq!(
+            received[1].event_id, received[0].event_id,
+            "the same delivery, taken over"
+        );
+        hanging.release();
+        let delivery = async || {
+            let hooks = second
+                .data(&domain, Some(&owner), "{ webhooks { id } }", json!({}))
+                .await;
+            second
+                .data(
+                    &domain,
+                    Some(&owner),
+                    DELIVERIES,
+                    json!({ "id": hooks["webhooks"][0]["id"] }),
+                )
+                .await["webhookDeliveries"]["nodes"][0]
+                .clone()
+        };
+        crate::harness::eventually("the delivery is recorded as delivered", async || {
+            delivery().await["status"] == "DELIVERED"
+        })
+        .await;
+        assert_eq!(delivery().await["attempts"], 2);
+    }
 }
