@@ -88,22 +88,30 @@ test('Apollo Client 4: sign up, page, order, follow it, and tell error codes apa
   const merged = customer.client.readQuery({ query: PAGE, variables: { first: 2 } });
   assert.deepEqual(merged.products.edges.map((e) => e.node.name), ['Anchor', 'Bell', 'Compass']);
 
-  // The owner follows the store's new orders over GraphQLWsLink.
+  // The owner follows the store's order events over GraphQLWsLink, from a first order's placing on
+  // (`after` replays what came since, so however late the subscription is taken, nothing is missed).
+  const BUY = gql`mutation Buy($input: PlaceOrderInput!) { placeOrder(input: $input) { id total events { id } } }`;
+  const buy = () => customer.client.mutate({
+    mutation: BUY,
+    variables: { input: { items: [{ productId: merged.products.edges[0].node.id, quantity: 2 }], address: '1 Harbour Road' } },
+  });
+  const firstOrder = await buy();
   const heard = new Promise((resolve, reject) => {
     const subscription = owner.client
-      .subscribe({ query: gql`subscription Placed { orderPlaced { id total } }` })
       .subscribe({
-        next: (result) => { subscription.unsubscribe(); resolve(result.data.orderPlaced); },
+        query: gql`subscription Log($after: ID) { orderEvents(after: $after) { id kind order { id total } } }`,
+        variables: { after: firstOrder.data.placeOrder.events[0].id },
+      })
+      .subscribe({
+        next: (result) => { subscription.unsubscribe(); resolve(result.data.orderEvents); },
         error: reject,
       });
   });
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  const placed = await customer.client.mutate({
-    mutation: gql`mutation Buy($input: PlaceOrderInput!) { placeOrder(input: $input) { id total } }`,
-    variables: { input: { items: [{ productId: merged.products.edges[0].node.id, quantity: 2 }], address: '1 Harbour Road' } },
-  });
+  const placed = await buy();
   assert.equal(placed.data.placeOrder.total, '6.00');
-  assert.equal((await heard).id, placed.data.placeOrder.id);
+  const event = await heard;
+  assert.equal(event.kind, 'PLACED');
+  assert.equal(event.order.id, placed.data.placeOrder.id);
 
   // The error link reads the contract's code from 401, 403 and 404 answers alike.
   const expired = apollo({ token: 'not-a-token' });

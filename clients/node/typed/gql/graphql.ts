@@ -634,17 +634,23 @@ export type UpdateVendorInput = {
   storeName?: InputMaybe<Scalars['String']['input']>;
 };
 
-/** A person of a store. The password hash never leaves the server. */
+/**
+ * A person of a store. The password hash never leaves the server. A customer reads only the first
+ * name of anyone but themselves.
+ */
 export type User = {
   __typename?: 'User';
   createdAt: Scalars['DateTime']['output'];
+  /** The e-mail address (empty to a customer, unless it is their own). */
   email: Scalars['String']['output'];
   firstName: Scalars['String']['output'];
   id: Scalars['ID']['output'];
   /** False once the owner has deactivated the account. */
   isActive: Scalars['Boolean']['output'];
+  /** The last name (empty to a customer, unless it is their own). */
   lastName: Scalars['String']['output'];
   role: Role;
+  /** The sign-in name (empty to a customer, unless it is their own). */
   username: Scalars['String']['output'];
 };
 
