@@ -341,6 +341,31 @@ async fn variables(app: &TestApp, store: &Store, operation: &str, who: Who, n: u
     }
 }
 
+/// Whether an operation's variables name an object of the store by id (an order, a product, a staff
+/// member, a webhook, a delivery).
+fn names_an_object(variables: &Value) -> bool {
+    ["id", "staff"]
+        .iter()
+        .any(|key| variables.get(*key).is_some_and(Value::is_string))
+}
+
+/// What an answer shows of an object named from another store: `None` when it shows none (an error
+/// saying it does not exist or may not be reached, or no object at all), else the answer.
+fn found_elsewhere(response: &crate::harness::Gql) -> Option<String> {
+    if response.body.get("errors").is_some() {
+        return match response.code() {
+            "NOT_FOUND" | "FORBIDDEN" | "UNAUTHENTICATED" => None,
+            _ => Some(format!("{:#}", response.body)),
+        };
+    }
+    // A query answers null for an object that does not exist in the store.
+    let data = response.body["data"].as_object()?;
+    data.values()
+        .all(Value::is_null)
+        .then_some(())
+        .map_or_else(|| Some(format!("{:#}", response.body)), |()| None)
+}
+
 async fn every_operation_follows_the_role_table(app: TestApp) {
     let store = app.store("vendor1").await;
     let other = app.store("vendor2").await;
@@ -366,6 +391,21 @@ async fn every_operation_follows_the_role_table(app: TestApp) {
                     "{operation} as {who:?}: expected {expected}, got {:#}",
                     response.body
                 ));
+            }
+
+            // The same role of another store, at its own store, naming this store's objects: they
+            // do not exist there.
+            if names_an_object(&variables) && !matches!(who, Who::Admin) {
+                let request = match account(&other, *who) {
+                    Some(outsider) => app.as_user(&other, outsider),
+                    None => app.gql().tenant(&other.domain),
+                };
+                let response = request.send(document, variables.clone()).await;
+                if let Some(found) = found_elsewhere(&response) {
+                    mismatches.push(format!(
+                        "{operation} as {who:?} of another store, naming this store's object: {found}"
+                    ));
+                }
             }
 
             // The same role of another store, with this store's header: refused before anything runs.
