@@ -217,9 +217,35 @@ const TABLE: &[(&str, &str, [&str; 5])] = &[
     ),
 ];
 
+/// The subscriptions, over a socket, for the same callers. An allowed subscription is proven live by
+/// an event it must hear; a refused one answers its error first.
+const SUBSCRIPTIONS: &[(&str, &str, [&str; 5])] = &[
+    (
+        "orderUpdated",
+        "subscription { orderUpdated { id } }",
+        [UNAUTH, OK, OK, OK, FORBID],
+    ),
+    (
+        "orderUpdated(id)",
+        "subscription($id: ID) { orderUpdated(id: $id) { id } }",
+        [UNAUTH, OK, OK, OK, FORBID],
+    ),
+    (
+        "orderPlaced",
+        "subscription { orderPlaced { id } }",
+        [UNAUTH, FORBID, OK, OK, FORBID],
+    ),
+    (
+        "orderEvents",
+        "subscription($after: ID) { orderEvents(after: $after) { id } }",
+        [UNAUTH, OK, OK, OK, FORBID],
+    ),
+];
+
 on_both_backends!(
     every_operation_follows_the_role_table,
-    the_table_covers_every_operation
+    the_table_covers_every_operation,
+    every_subscription_follows_the_role_table,
 );
 
 fn account(store: &Store, who: Who) -> Option<&Account> {
@@ -451,4 +477,96 @@ async fn the_table_covers_every_operation(app: TestApp) {
         covered, operations,
         "every operation has a row in the authorization table"
     );
+}
+
+/// Every subscription for every caller: refused with the table's code, or live. A live one hears the
+/// change made after all were taken (the order, placed by the customer and assigned to the staff
+/// member, moves on; a new order is placed). Staff may follow `orderPlaced`, but no order is theirs
+/// when placed: theirs is proven live by completing it, which the server confirms (a refused one was
+/// answered with its error long before: its socket heard its other subscriptions' events first).
+async fn every_subscription_follows_the_role_table(app: TestApp) {
+    use crate::harness::ws::{Heard, Socket};
+    let store = app.store("vendor1").await;
+    let admin = app.platform_admin(ADMIN).await;
+    let product = create_product(&app, &store, "Watch", json!("1.00"), 10).await;
+    let order = crate::orders::place_ok(
+        &app,
+        &store,
+        &store.customer,
+        json!([crate::orders::line(&product, 1)]),
+    )
+    .await;
+    crate::orders::assign(&app, &store, &store.owner, &order, &store.staff.id)
+        .await
+        .data();
+    let events = app
+        .as_user(&store, &store.owner)
+        .send(
+            "query($id: ID!) { order(id: $id) { events { id } } }",
+            json!({ "id": order["id"] }),
+        )
+        .await;
+    let variables =
+        json!({ "id": order["id"], "after": events.data()["order"]["events"][1]["id"] });
+
+    let mut sockets = Vec::new();
+    for who in EVERYONE {
+        let init = match (account(&store, who), who) {
+            (Some(account), _) => crate::subscriptions::init_payload(&store, account),
+            (None, Who::Admin) => {
+                json!({ "Authorization": format!("Bearer {admin}"), "X-Tenant-Domain": store.domain })
+            }
+            (None, _) => json!({ "X-Tenant-Domain": store.domain }),
+        };
+        let mut socket = Socket::connect(&app.url, init).await.expect("acknowledged");
+        for (name, document, _) in SUBSCRIPTIONS {
+            socket.subscribe(name, document, variables.clone()).await;
+        }
+        sockets.push((who, socket));
+    }
+    crate::orders::set_status(&app, &store, &store.owner, &order, "PROCESSING")
+        .await
+        .data();
+    crate::orders::place_ok(
+        &app,
+        &store,
+        &store.customer,
+        json!([crate::orders::line(&product, 1)]),
+    )
+    .await;
+
+    let mut mismatches = Vec::new();
+    for (column, (who, socket)) in sockets.iter_mut().enumerate() {
+        for (name, _, expected) in SUBSCRIPTIONS {
+            let expected = expected[column];
+            let quiet_but_allowed = matches!(who, Who::Staff) && *name == "orderPlaced";
+            let outcome = if quiet_but_allowed {
+                socket.send(json!({ "id": name, "type": "complete" })).await;
+                match socket.next(name).await {
+                    Heard::Complete => OK.to_owned(),
+                    Heard::Next(payload) => payload["errors"][0]["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or("data")
+                        .to_owned(),
+                    other => format!("{other:?}"),
+                }
+            } else {
+                match socket.next(name).await {
+                    Heard::Next(payload) => {
+                        match payload["errors"][0]["extensions"]["code"].as_str() {
+                            Some(code) => code.to_owned(),
+                            None => OK.to_owned(),
+                        }
+                    }
+                    other => format!("{other:?}"),
+                }
+            };
+            if outcome != expected {
+                mismatches.push(format!(
+                    "{name} as {who:?}: expected {expected}, got {outcome}"
+                ));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
