@@ -78,6 +78,29 @@ pub async fn serve(
     http::server::serve(listener, router, max, state.shutdown.clone(), shutdown).await
 }
 
+/// The listening socket the process was started with, if any: systemd's socket activation
+/// (`LISTEN_FDS=1`, and `LISTEN_PID` this process when set) hands it over as descriptor 3, so the
+/// address is never free between whoever chose it and this process (a test harness, a supervisor).
+/// Without it the service binds `MULTISTORE_BIND` itself.
+fn inherited_listener() -> anyhow::Result<Option<TcpListener>> {
+    let handed = std::env::var("LISTEN_FDS").is_ok_and(|count| count == "1")
+        && std::env::var("LISTEN_PID").map_or(true, |pid| pid == std::process::id().to_string());
+    if !handed {
+        return Ok(None);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::fd::FromRawFd as _;
+        // SAFETY: LISTEN_FDS=1 says descriptor 3 is a listening socket handed to this process, and
+        // nothing else in the process owns it; it is taken once, here.
+        let listener = unsafe { std::net::TcpListener::from_raw_fd(3) };
+        listener.set_nonblocking(true)?;
+        Ok(Some(TcpListener::from_std(listener)?))
+    }
+    #[cfg(not(unix))]
+    Ok(None)
+}
+
 /// Serves the configured service until Ctrl-C or SIGTERM, then lets requests in flight finish.
 pub async fn run(mut config: Config) -> anyhow::Result<()> {
     use anyhow::Context as _;
@@ -87,9 +110,13 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     let metrics_bind = config.metrics_bind;
     tracing::info!(database = ?config.database_url, "starting");
     let state = connect(config).await?;
-    let listener = TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("cannot listen on {bind}"))?;
+    let listener = match inherited_listener()? {
+        Some(listener) => listener,
+        None => TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("cannot listen on {bind}"))?,
+    };
+    let bind = listener.local_addr().unwrap_or(bind);
     let (api, metrics) = http::routers(state.clone());
     if let Some(metrics_bind) = metrics_bind {
         let listener = TcpListener::bind(metrics_bind)

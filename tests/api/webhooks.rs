@@ -489,13 +489,16 @@ async fn receiver_down_across_a_restart(backend: Backend) {
         multistore::config::DatabaseUrl::Sqlite(path) => path.to_string_lossy().into_owned(),
     };
     let port = free_port().await;
-    let first = Instance::start_with(&url, TEST_ENV).await;
+    // An attempt under way when the instance dies holds its delivery until the lease runs out: one
+    // second here, so the next instance takes it over within the test.
+    let env = [TEST_ENV, &[("MULTISTORE_WEBHOOK_LEASE_SECS", "1")]].concat();
+    let first = Instance::start_with(&url, &env).await;
     let (domain, owner, customer) = open_store(&first, "phoenix").await;
     let product = prepare(
         &first,
         &domain,
         &owner,
-        &format!("http://127.0.0.1:{port}/hook"),
+        &format!("http://127.0.0.1:{}/hook", port.port),
     )
     .await;
     for _ in 0..3 {
@@ -507,7 +510,7 @@ async fn receiver_down_across_a_restart(backend: Backend) {
     })
     .await;
     drop(first);
-    let second = Instance::start_with(&url, TEST_ENV).await;
+    let second = Instance::start_with(&url, &env).await;
     let receiver = Receiver::start_on(port, 0).await;
     order_on(&second, &domain, &customer, &product).await;
     let received = receiver.wait_for(4).await;
@@ -613,7 +616,7 @@ async fn a_suspended_stores_deliveries_wait_for_its_reactivation(app: TestApp) {
     let admin = app.platform_admin("operator").await;
     // The receiver is down at first: the store's first attempt fails and the delivery stays pending.
     let port = free_port().await;
-    let url = format!("http://127.0.0.1:{port}/hook");
+    let url = format!("http://127.0.0.1:{}/hook", port.port);
     let (webhook, _) = create_webhook(&app, &store, &url, json!(["ORDER_PLACED"])).await;
     create_webhook(&app, &other, &url, json!(["ORDER_PLACED"])).await;
     let watch = create_product(&app, &store, "Watch", json!("1.00"), 10).await;
@@ -786,7 +789,7 @@ async fn a_deleted_webhooks_deliveries_are_never_sent() {
 async fn deleted_webhook(app: TestApp) {
     let store = app.store("vendor1").await;
     let port = free_port().await;
-    let url = format!("http://127.0.0.1:{port}/hook");
+    let url = format!("http://127.0.0.1:{}/hook", port.port);
     let (doomed, _) = create_webhook(&app, &store, &url, json!(["ORDER_PLACED"])).await;
     let watch = create_product(&app, &store, "Watch", json!("1.00"), 10).await;
     place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;

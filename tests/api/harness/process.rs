@@ -21,21 +21,45 @@ impl Instance {
 
     /// Starts the binary with more settings in its environment.
     pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_multistore"))
+        // The listening socket is made here and handed to the process (descriptor 3, systemd's way):
+        // the port is never free in between for another test to take.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_multistore"));
+        {
+            use std::os::fd::AsRawFd as _;
+            use std::os::unix::process::CommandExt as _;
+            let fd = listener.as_raw_fd();
+            // SAFETY: between fork and exec only dup2 runs, which is async-signal-safe; the copy on
+            // descriptor 3 is not closed on exec.
+            unsafe {
+                command.pre_exec(move || {
+                    // On descriptor 3 already, dup2 would change nothing: clear close-on-exec.
+                    let done = if fd == 3 {
+                        libc::fcntl(3, libc::F_SETFD, 0)
+                    } else {
+                        libc::dup2(fd, 3)
+                    };
+                    if done < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let child = command
             .env("DATABASE_URL", database_url)
             .env("MULTISTORE_JWT_SECRET", JWT_SECRET)
             .env("MULTISTORE_BIND", format!("127.0.0.1:{port}"))
+            .env("LISTEN_FDS", "1")
             .env("MULTISTORE_BCRYPT_COST", "4")
             .env("MULTISTORE_LOG", "warn")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
             .expect("the server binary starts");
+        // The child has its copy.
+        drop(listener);
         let instance = Self {
             url: format!("http://127.0.0.1:{port}"),
             child,

@@ -41,11 +41,13 @@ pub struct Receiver {
 impl Receiver {
     /// On a free port.
     pub async fn start(fail_each: usize) -> Self {
-        Self::start_on(0, fail_each).await
+        Self::serve(0, fail_each, false).await
     }
 
-    pub async fn start_on(port: u16, fail_each: usize) -> Self {
-        Self::serve(port, fail_each, false).await
+    /// On a port reserved before (see `free_port`), which it starts listening on.
+    pub async fn start_on(port: ReservedPort, fail_each: usize) -> Self {
+        let listener = port.socket.listen(1024).expect("the reserved port listens");
+        Self::serve_on(listener, fail_each, false).await
     }
 
     /// Keeps every request waiting until `release` (a receiver that hangs).
@@ -65,6 +67,10 @@ impl Receiver {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("a port for the receiver");
+        Self::serve_on(listener, fail_each, hold).await
+    }
+
+    async fn serve_on(listener: tokio::net::TcpListener, fail_each: usize, hold: bool) -> Self {
         let port = listener.local_addr().unwrap().port();
         let book = Arc::new(Mutex::new(Book {
             fail_each,
@@ -148,10 +154,17 @@ async fn record(
     }
 }
 
-/// A free loopback port with nothing listening on it (a receiver that is down).
-pub async fn free_port() -> u16 {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .unwrap();
-    listener.local_addr().unwrap().port()
+/// A loopback port held for a receiver that is down: bound (so nothing else can take it) but not
+/// listening (so a connection to it is refused), until `Receiver::start_on` listens on it.
+pub struct ReservedPort {
+    socket: tokio::net::TcpSocket,
+    pub port: u16,
+}
+
+/// A loopback port with nothing listening on it, reserved until a receiver starts on it.
+pub async fn free_port() -> ReservedPort {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    ReservedPort { socket, port }
 }
