@@ -55,10 +55,11 @@ async fn fold_store(db: &Db, tenant: TenantId) -> DbResult<u64> {
     loop {
         let mut pooled = db.tenant(tenant).await?;
         let batch = store::not_folded(&mut pooled.conn(), tenant, BATCH).await?;
-        for (id, name, description) in &batch {
-            let (name, description) = (search_words(name), search_words(description));
-            store::set_search_words(&mut pooled.conn(), tenant, *id, &name, &description).await?;
-        }
+        let words: Vec<(i64, String, String)> = batch
+            .iter()
+            .map(|(id, name, description)| (*id, search_words(name), search_words(description)))
+            .collect();
+        store::set_search_words(&mut pooled.conn(), tenant, &words).await?;
         drop(pooled);
         folded += batch.len() as u64;
         if (batch.len() as i64) < BATCH {

@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use crate::catalog::model::{NewProduct, ProductChanges, ProductRow};
 use crate::db::schema::products;
 use crate::db::{CacheWrite, Conn, DbResult, TenantId, TenantTable as _, now};
-use crate::with_conn;
+use crate::{each_pipelined, with_conn};
 
 /// A live product of the tenant.
 pub async fn find_live(
@@ -137,18 +137,18 @@ pub async fn not_folded(
     Ok(with_conn!(conn, |c| query.load(c).await)?)
 }
 
-/// Writes a product's search words as the service folds them, and marks them so.
+/// Writes products' search words as the service folds them, and marks them so: (id, the name's
+/// words, the description's words) each, pipelined in one round trip on PostgreSQL.
 pub async fn set_search_words(
     conn: &mut Conn<'_>,
     tenant: TenantId,
-    id: i64,
-    name: &str,
-    description: &str,
+    words: &[(i64, String, String)],
 ) -> DbResult<()> {
-    let target = products::table
-        .of_tenant(tenant)
-        .filter(products::id.eq(id));
-    with_conn!(conn, |c| {
+    each_pipelined!(conn, words, |c, product| {
+        let (id, name, description) = product;
+        let target = products::table
+            .of_tenant(tenant)
+            .filter(products::id.eq(*id));
         diesel::update(target)
             .set((
                 products::search_name.eq(name),

@@ -609,6 +609,47 @@ async fn delivery_of(app: &TestApp, store: &Store, webhook: &str) -> (String, i6
     )
 }
 
+/// Waits until the webhook's first delivery was attempted (and failed, the receiver being down);
+/// returns when it is due again.
+async fn first_attempt_failed(
+    app: &TestApp,
+    store: &Store,
+    webhook: &str,
+) -> chrono::DateTime<chrono::Utc> {
+    crate::harness::eventually("the first attempt failed", async || {
+        delivery_of(app, store, webhook).await.1 >= 1
+    })
+    .await;
+    let listed = app
+        .as_user(store, &store.owner)
+        .send(DELIVERIES, json!({ "id": webhook }))
+        .await;
+    listed.data()["webhookDeliveries"]["nodes"][0]["nextAttemptAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Sleeps until `due` (a delivery's stated next attempt), if it is still to come.
+async fn until(due: chrono::DateTime<chrono::Utc>) {
+    if let Ok(wait) = (due - chrono::Utc::now()).to_std() {
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Runs `check` once on each backend, on a service set up for these tests and then by `configure`.
+async fn on_each_backend(configure: fn(&mut Config), check: impl AsyncFn(TestApp)) {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let app = TestApp::spawn_with(backend, |config| {
+            for_tests(config);
+            configure(config);
+        })
+        .await;
+        check(app).await;
+    }
+}
+
 /// A delivery that was pending when its store was suspended is neither sent nor failed while the store
 /// stays suspended, though other stores' deliveries go out meanwhile; once reactivated, it is sent.
 async fn a_suspended_stores_deliveries_wait_for_its_reactivation(app: TestApp) {
@@ -622,31 +663,12 @@ async fn a_suspended_stores_deliveries_wait_for_its_reactivation(app: TestApp) {
     let watch = create_product(&app, &store, "Watch", json!("1.00"), 10).await;
     let clock = create_product(&app, &other, "Clock", json!("1.00"), 10).await;
     place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while delivery_of(&app, &store, &webhook).await.1 == 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no attempt was made"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    // When it is due again.
-    let listed = app
-        .as_user(&store, &store.owner)
-        .send(DELIVERIES, json!({ "id": webhook }))
-        .await;
-    let due = listed.data()["webhookDeliveries"]["nodes"][0]["nextAttemptAt"]
-        .as_str()
-        .unwrap()
-        .parse::<chrono::DateTime<chrono::Utc>>()
-        .unwrap();
+    let due = first_attempt_failed(&app, &store, &webhook).await;
     crate::platform::suspend(&app, &admin, &store, "Unpaid")
         .await
         .data();
     let receiver = Receiver::start_on(port, 0).await;
-    if let Ok(wait) = (due - chrono::Utc::now()).to_std() {
-        tokio::time::sleep(wait).await;
-    }
+    until(due).await;
 
     // Two of the other store's deliveries go out, each a round of the worker after the waiting one
     // was due again (100 ms after its failed attempt); it is not sent, and not failed.
@@ -728,14 +750,11 @@ async fn concurrent_creations_never_pass_the_bound(app: TestApp) {
 /// databases.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delivery_fails_when_its_retry_window_ends() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        let app = TestApp::spawn_with(backend, |config| {
-            for_tests(config);
-            config.webhook_retry_window = Duration::from_secs(1);
-        })
-        .await;
-        window_ends(app).await;
-    }
+    on_each_backend(
+        |config| config.webhook_retry_window = Duration::from_secs(1),
+        window_ends,
+    )
+    .await;
 }
 
 async fn window_ends(app: TestApp) {
@@ -776,14 +795,11 @@ async fn window_ends(app: TestApp) {
 /// the deletion comes while the delivery waits.) On both databases.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_webhooks_deliveries_are_never_sent() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        let app = TestApp::spawn_with(backend, |config| {
-            for_tests(config);
-            config.webhook_retry_base = Duration::from_secs(2);
-        })
-        .await;
-        deleted_webhook(app).await;
-    }
+    on_each_backend(
+        |config| config.webhook_retry_base = Duration::from_secs(2),
+        deleted_webhook,
+    )
+    .await;
 }
 
 async fn deleted_webhook(app: TestApp) {
@@ -793,19 +809,7 @@ async fn deleted_webhook(app: TestApp) {
     let (doomed, _) = create_webhook(&app, &store, &url, json!(["ORDER_PLACED"])).await;
     let watch = create_product(&app, &store, "Watch", json!("1.00"), 10).await;
     place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
-    crate::harness::eventually("the first attempt failed", async || {
-        delivery_of(&app, &store, &doomed).await.1 >= 1
-    })
-    .await;
-    let listed = app
-        .as_user(&store, &store.owner)
-        .send(DELIVERIES, json!({ "id": doomed }))
-        .await;
-    let due = listed.data()["webhookDeliveries"]["nodes"][0]["nextAttemptAt"]
-        .as_str()
-        .unwrap()
-        .parse::<chrono::DateTime<chrono::Utc>>()
-        .unwrap();
+    let due = first_attempt_failed(&app, &store, &doomed).await;
     let deleted = app
         .as_user(&store, &store.owner)
         .send(
@@ -818,9 +822,7 @@ async fn deleted_webhook(app: TestApp) {
     // Another endpoint on the same receiver, registered now: its deliveries are the only ones sent,
     // two worker rounds after the deleted one was due again.
     create_webhook(&app, &store, &url, json!(["ORDER_PLACED"])).await;
-    if let Ok(wait) = (due - chrono::Utc::now()).to_std() {
-        tokio::time::sleep(wait).await;
-    }
+    until(due).await;
     let mut sent = Vec::new();
     for n in 1..=2 {
         let order = place_ok(&app, &store, &store.customer, json!([line(&watch, 1)])).await;
